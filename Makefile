@@ -1,0 +1,51 @@
+# Everything a developer or CI runs goes through these targets; README.md documents them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO            ?= go
+SERVICES      := writer relay projectors queryapi
+STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+TEST_FLAGS    ?= -race -count=1 -timeout 30m
+# Load the local stack's endpoints (written by `make up`) into the environment of a command.
+WITH_ENV      := set -a; . .local/env; set +a;
+
+.PHONY: help up down status clean-local build run test lint tidy-check
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+up: ## install (once) and start the local stack: Kafka, OpenSearch, moto, PostgreSQL; writes .local/env
+	@deploy/local/stack.sh up
+
+down: ## stop the local stack (only the processes it started, by their PID files)
+	@deploy/local/stack.sh down
+
+status: ## what of the local stack runs, where, since when
+	@deploy/local/stack.sh status
+
+clean-local: ## stop the local stack and delete .local/ (installs, data, logs)
+	@deploy/local/stack.sh clean
+
+build: ## build every service into bin/
+	@mkdir -p bin
+	@for s in $(SERVICES); do $(GO) build -trimpath -o bin/$$s ./$$s || exit 1; done
+	@echo "built: $(addprefix bin/,$(SERVICES))"
+
+run: up build ## start the stack and every service in the foreground (Ctrl-C stops the services, not the stack)
+	@deploy/local/run.sh $(SERVICES)
+
+test: up ## start the stack, then run every test (unit and integration) with the race detector
+	@$(WITH_ENV) $(GO) test $(TEST_FLAGS) ./...
+
+lint: ## gofmt, go vet, staticcheck (pinned), go mod tidy check
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@$(GO) vet ./...
+	@$(GO) run $(STATICCHECK) ./...
+	@$(MAKE) --no-print-directory tidy-check
+
+tidy-check: ## fail when go.mod or go.sum are not tidy
+	@cp go.mod .go.mod.bak; cp go.sum .go.sum.bak; $(GO) mod tidy; \
+	  if ! cmp -s go.mod .go.mod.bak || ! cmp -s go.sum .go.sum.bak; then \
+	    mv .go.mod.bak go.mod; mv .go.sum.bak go.sum; echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; fi; \
+	  rm -f .go.mod.bak .go.sum.bak
