@@ -1,8 +1,9 @@
 package httpserver
 
 import (
-	"encoding/json"
 	"net/http"
+
+	"github.com/cqrses-aws/pipeline/internal/platform/problem"
 )
 
 // Mux routes /healthz, /readyz and /metrics to live, ready and metrics, and every other path to
@@ -28,22 +29,6 @@ func Mux(live, ready, metrics, app http.Handler) http.Handler {
 	})
 }
 
-// problem is an RFC 9457 problem detail.
-type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
-}
-
 func notFound(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(http.StatusNotFound)
-	// The client may have gone; there is no one left to tell.
-	_ = json.NewEncoder(w).Encode(problem{
-		Type:   "about:blank",
-		Title:  "Not Found",
-		Status: http.StatusNotFound,
-		Detail: "no such route",
-	})
+	problem.Write(w, problem.New(http.StatusNotFound, "no such route"))
 }
