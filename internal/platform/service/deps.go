@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,7 +32,7 @@ const (
 func (s *Service) AWS(ctx context.Context, cfg config.AWS) (*awsclient.Clients, error) {
 	cl, err := awsclient.New(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("service %s: %w", s.cfg.Name, err)
+		return nil, err
 	}
 	s.AddCheck(CheckDynamoDB, cl.PingDynamoDB)
 	return cl, nil
@@ -46,7 +47,7 @@ func (s *Service) Kafka(cfg config.Kafka, opts ...kgo.Opt) (*kgo.Client, error) 
 	}
 	cl, err := kafka.NewClient(cfg, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("service %s: %w", s.cfg.Name, err)
+		return nil, err
 	}
 	s.AddCheck(CheckKafka, func(ctx context.Context) error { return kafka.Ping(ctx, cl) })
 	s.OnClose("kafka", func() error { cl.Close(); return nil })
@@ -57,16 +58,16 @@ func (s *Service) Kafka(cfg config.Kafka, opts ...kgo.Opt) (*kgo.Client, error) 
 // and closes the pool on Close; it returns an error when the URL is invalid.
 func (s *Service) Postgres(ctx context.Context, cfg config.Postgres) (*pgxpool.Pool, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("service %s: postgres config: %w", s.cfg.Name, err)
+		return nil, fmt.Errorf("postgres config: %w", err)
 	}
 	pcfg, err := pgxpool.ParseConfig(cfg.URL.Reveal())
 	if err != nil {
 		// pgx redacts the password from its parse errors only on a best-effort basis, so its error is dropped.
-		return nil, fmt.Errorf("service %s: POSTGRES_URL is not a valid connection string", s.cfg.Name)
+		return nil, errors.New("postgres config: POSTGRES_URL is not a valid connection string")
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
-		return nil, fmt.Errorf("service %s: open postgres pool: %w", s.cfg.Name, err)
+		return nil, fmt.Errorf("open postgres pool: %w", err)
 	}
 	s.AddCheck(CheckPostgres, pool.Ping)
 	s.OnClose("postgres", func() error { pool.Close(); return nil })
@@ -81,12 +82,12 @@ func (s *Service) OpenSearch(ctx context.Context, cfg config.Search, awsCfg conf
 	if cfg.SigV4 {
 		var err error
 		if sdk, err = awsclient.LoadSDKConfig(ctx, awsCfg); err != nil {
-			return nil, fmt.Errorf("service %s: %w", s.cfg.Name, err)
+			return nil, err
 		}
 	}
 	cl, err := searchclient.NewOpenSearch(cfg, sdk)
 	if err != nil {
-		return nil, fmt.Errorf("service %s: %w", s.cfg.Name, err)
+		return nil, err
 	}
 	s.AddCheck(CheckSearch, func(ctx context.Context) error { return searchclient.PingOpenSearch(ctx, cl) })
 	return cl, nil

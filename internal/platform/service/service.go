@@ -87,8 +87,8 @@ type worker struct {
 	run  func(context.Context) error
 }
 
-// New validates cfg and builds the service's logger, metrics registry (with app_build_info and the HTTP
-// request metrics) and, once Run starts, its server; it returns the validation or setup error.
+// New validates cfg and builds the service's logger and metrics registry (with app_build_info and the HTTP
+// request metrics); the server is built when Run starts. It returns the validation or setup error.
 func New(cfg Config) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("service config: %w", err)
@@ -98,18 +98,15 @@ func New(cfg Config) (*Service, error) {
 	}
 	log, err := logging.New(cfg.LogOutput, cfg.Log, cfg.Name)
 	if err != nil {
-		return nil, fmt.Errorf("service %s: %w", cfg.Name, err)
+		return nil, err
 	}
 	reg := metrics.NewRegistry(cfg.Name)
 	hm, err := metrics.NewHTTPMetrics(reg)
 	if err != nil {
-		return nil, fmt.Errorf("service %s: %w", cfg.Name, err)
+		return nil, err
 	}
 	return &Service{cfg: cfg, log: log, reg: reg, http: hm, listening: make(chan struct{})}, nil
 }
-
-// Name returns the service's name.
-func (s *Service) Name() string { return s.cfg.Name }
 
 // Logger returns the service's logger; every record carries the service name.
 func (s *Service) Logger() *slog.Logger { return s.log }
@@ -156,23 +153,22 @@ func (s *Service) Listening() <-chan struct{} { return s.listening }
 
 // Run logs the configuration, serves HTTP and runs the workers until ctx ends or one of them fails, then stops
 // intake (the server drains in-flight requests within its shutdown timeout, the workers return) and closes the
-// registered clients in reverse order. It returns nil after a shutdown asked for by ctx, else the first failure
-// (a listen error, a failed worker), joined with any close errors.
+// registered clients in reverse order. It returns nil after a clean shutdown asked for by ctx; otherwise the
+// first failure (a listen error, a failed worker) and any close errors, joined.
 func (s *Service) Run(ctx context.Context) error {
 	if !s.started.CompareAndSwap(false, true) {
-		return fmt.Errorf("run service %s: already started", s.cfg.Name)
+		return errors.New("run service: already started")
 	}
 	s.log.Info("service starting", "addr", s.cfg.HTTP.Addr, "config", s.cfg.Settings)
 
 	srv, err := httpserver.New(s.cfg.HTTP, s.handler(), s.log)
-	if err != nil {
-		return errors.Join(fmt.Errorf("run service %s: %w", s.cfg.Name, err), s.Close())
+	if err == nil {
+		err = s.serve(ctx, srv)
 	}
-	runErr := s.serve(ctx, srv)
-	closeErr := s.Close()
-	if err := errors.Join(runErr, closeErr); err != nil {
+	// Errors name what failed (listen on …, worker …, close …); the logger and the caller add the service.
+	if err = errors.Join(err, s.Close()); err != nil {
 		s.log.Error("service stopped with an error", "error", err)
-		return fmt.Errorf("run service %s: %w", s.cfg.Name, err)
+		return err
 	}
 	s.log.Info("service stopped")
 	return nil

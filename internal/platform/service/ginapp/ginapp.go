@@ -21,9 +21,6 @@ func New(log *slog.Logger, m *metrics.HTTPMetrics) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
-	// Keep the remote address honest: client-supplied X-Forwarded-For is not trusted until a deployment says
-	// which proxies to trust.
-	e.ForwardedByClientIP = false
 	e.Use(observe(log, m), recovery(log))
 	e.NoRoute(func(c *gin.Context) {
 		problem.Write(c.Writer, problem.New(http.StatusNotFound, "no such route"))

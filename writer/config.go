@@ -1,0 +1,27 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/cqrses-aws/pipeline/internal/platform/config"
+)
+
+// defaultAddr is where the writer listens when HTTP_ADDR is not set: loopback only, so a developer's machine
+// does not expose it; containers set HTTP_ADDR=0.0.0.0:8080.
+const defaultAddr = "127.0.0.1:8080"
+
+// Config is the writer's configuration, read from unprefixed environment variables so that one .local/env
+// configures every service.
+type Config struct {
+	HTTP config.HTTP
+	Log  config.Log
+	AWS  config.AWS
+}
+
+// ApplyDefaults sets the writer's listen address when HTTP_ADDR is not set.
+func (c *Config) ApplyDefaults() { c.HTTP = c.HTTP.WithDefaultAddr(defaultAddr) }
+
+// Validate returns every problem of every block joined, each naming its environment variable.
+func (c *Config) Validate() error {
+	return errors.Join(c.HTTP.Validate(), c.Log.Validate(), c.AWS.Validate())
+}
