@@ -16,7 +16,7 @@ func New(w io.Writer, cfg config.Log, service string) (*slog.Logger, error) {
 	if w == nil {
 		return nil, errors.New("new logger: nil writer")
 	}
-	opts := &slog.HandlerOptions{Level: cfg.Level}
+	opts := &slog.HandlerOptions{Level: cfg.Level, ReplaceAttr: readableDuration}
 	var h slog.Handler
 	switch cfg.Format {
 	case "json":
@@ -27,4 +27,12 @@ func New(w io.Writer, cfg config.Log, service string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("new logger: unknown format %q (want json or text)", cfg.Format)
 	}
 	return slog.New(h).With("service", service), nil
+}
+
+// readableDuration writes durations as "1.5s" rather than the JSON handler's nanosecond integers.
+func readableDuration(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }

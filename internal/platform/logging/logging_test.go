@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
 	"github.com/cqrses-aws/pipeline/internal/platform/logging"
@@ -73,5 +74,19 @@ func TestNewNilWriter(t *testing.T) {
 	t.Parallel()
 	if _, err := logging.New(nil, config.Log{Format: "json"}, "x"); err == nil {
 		t.Fatal("New(nil writer): want error, got nil")
+	}
+}
+
+// TestDurationsAreReadable checks that durations log as Go duration strings, not nanosecond counts.
+func TestDurationsAreReadable(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	log, err := logging.New(&buf, config.Log{Level: slog.LevelInfo, Format: "json"}, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("shutdown", "timeout", 1500*time.Millisecond)
+	if !strings.Contains(buf.String(), `"timeout":"1.5s"`) {
+		t.Errorf("log line %s lacks \"timeout\":\"1.5s\"", buf.String())
 	}
 }
