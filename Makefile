@@ -7,10 +7,12 @@ GO            ?= go
 SERVICES      := writer relay projectors queryapi
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_FLAGS    ?= -race -count=1 -timeout 30m
+# The benchmarks `make bench` runs: those that record a ratio into .bench/results.json.
+BENCH         ?= Ratio
 # Load the local stack's endpoints (written by `make up`) into the environment of a command.
 WITH_ENV      := set -a; . .local/env; set +a;
 
-.PHONY: help up down status clean-local build run test lint tidy-check
+.PHONY: help up down status clean-local build run test bench lint tidy-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +39,11 @@ run: up build ## start the stack and every service in the foreground (Ctrl-C sto
 
 test: up ## start the stack, then run every test (unit and integration) with the race detector
 	@$(WITH_ENV) $(GO) test $(TEST_FLAGS) ./...
+
+bench: up ## run the benchmarks (each a ratio against a reference in the same run) into .bench/results.json; print them
+	@rm -f .bench/results.json
+	@$(WITH_ENV) $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -count 1 -timeout 60m ./...
+	@$(GO) run ./internal/benchkit/report
 
 lint: ## gofmt, go vet, staticcheck (pinned), go mod tidy check
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -1,20 +1,32 @@
-// Command writer is the command side: it takes domain commands over HTTP and appends their events to the
-// DynamoDB journal. For now it serves its operational endpoints and an API without routes.
+// Command writer is the command side: it takes domain commands over HTTP (the HTTP contract of DESIGN.md),
+// decides them on the aggregates rebuilt from the DynamoDB journal (hot in memory), and appends their events.
 package main
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/cqrses-aws/pipeline/internal/eventstore"
+	"github.com/cqrses-aws/pipeline/internal/platform/auth"
+	"github.com/cqrses-aws/pipeline/internal/platform/ratelimit"
 	"github.com/cqrses-aws/pipeline/internal/platform/service"
 	"github.com/cqrses-aws/pipeline/internal/platform/service/ginapp"
+	"github.com/cqrses-aws/pipeline/writer/adapters"
+	"github.com/cqrses-aws/pipeline/writer/app"
+	"github.com/cqrses-aws/pipeline/writer/domain"
+	"github.com/cqrses-aws/pipeline/writer/ports"
 )
 
 const name = "writer"
+
+// CheckJournal is the readiness check that the journal table exists and answers.
+const CheckJournal = "journal"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -27,18 +39,93 @@ func main() {
 // releases the clients when Run is never called.
 type Main struct {
 	*service.Service
+	// Store is the journal the writer appends to; tests read it back.
+	Store eventstore.Store
 }
 
-// NewMain builds the writer from cfg, logging to logOut: the DynamoDB client with its readiness check, and the
-// Gin API. It connects to nothing yet; it fails when the configuration is invalid.
+// NewMain builds the writer from cfg, logging to logOut: the DynamoDB and S3 clients with their readiness checks,
+// the event store, the repositories with their hot caches, token verification, the rate limiter and the Gin API.
+// It connects to nothing yet (with DYNAMODB_CREATE_TABLES a worker creates the tables once the server answers);
+// it fails when the configuration is invalid.
 func NewMain(ctx context.Context, cfg Config, logOut io.Writer) (*Main, error) {
 	svc, err := service.New(service.Config{Name: name, HTTP: cfg.HTTP, Log: cfg.Log, LogOutput: logOut, Settings: cfg})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := svc.AWS(ctx, cfg.AWS); err != nil {
+	m, err := build(ctx, svc, cfg)
+	if err != nil {
 		return nil, errors.Join(err, svc.Close())
 	}
-	svc.Mount(ginapp.New(svc.Logger(), svc.HTTPMetrics()))
-	return &Main{Service: svc}, nil
+	return m, nil
+}
+
+func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error) {
+	clients, err := svc.AWS(ctx, cfg.AWS)
+	if err != nil {
+		return nil, err
+	}
+	store, err := eventstore.NewDynamoDB(eventstore.DynamoDBConfig{
+		DynamoDB: clients.DynamoDB, S3: clients.S3, Tables: eventstore.TablesWithPrefix(cfg.Journal.TablePrefix),
+		Bucket: cfg.Journal.SnapshotBucket, InlineSnapshotMaxBytes: cfg.Journal.InlineSnapshotMaxBytes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	svc.AddCheck(CheckJournal, store.Ping)
+	if cfg.Journal.CreateTables {
+		svc.Go("create-tables", func(ctx context.Context) error { return createTables(ctx, svc, store) })
+	}
+
+	repo := adapters.RepositoryConfig{
+		Store: store, SnapshotEvery: cfg.Journal.SnapshotEvery,
+		CacheEntries: cfg.Journal.CacheEntries, CacheBytes: cfg.Journal.CacheBytes,
+	}
+	rooms, err := adapters.NewEventRepository[*domain.Room, domain.RoomID](adapters.RoomKind, repo)
+	if err != nil {
+		return nil, err
+	}
+	accounts, err := adapters.NewEventRepository[*domain.Account, domain.AccountID](adapters.AccountKind, repo)
+	if err != nil {
+		return nil, err
+	}
+	// The verifier refreshes JWKS keys in the background until the service's construction context ends; Exec
+	// keeps that context for the process's life.
+	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
+	if err != nil {
+		return nil, err
+	}
+	limiter, err := ratelimit.New(cfg.RateLimit, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	if err := registerCacheMetrics(svc, rooms, accounts); err != nil {
+		return nil, err
+	}
+
+	engine := ginapp.New(svc.Logger(), svc.HTTPMetrics())
+	ports.NewHTTPServer(app.New(rooms, accounts, adapters.ULIDs{}), adapters.IdempotencyEventstoreLookup{Store: store}, svc.Logger()).
+		Register(engine, auth.Middleware(verifier), ratelimit.Middleware(limiter, auth.AccountID))
+	svc.Mount(engine)
+	return &Main{Service: svc, Store: store}, nil
+}
+
+// createTables makes the journal, snapshot and idempotency tables and the snapshot bucket, retrying while the
+// server is unreachable, so a local writer can start before the stack; it returns when they exist or ctx ends.
+func createTables(ctx context.Context, svc *service.Service, store *eventstore.DynamoDB) error {
+	for delay := 200 * time.Millisecond; ; delay = min(2*delay, 5*time.Second) {
+		err := store.CreateTables(ctx)
+		if err == nil {
+			svc.Logger().Info("journal tables ready")
+			return nil
+		}
+		if !errors.Is(err, eventstore.ErrUnavailable) {
+			return fmt.Errorf("create journal tables: %w", err)
+		}
+		svc.Logger().Warn("journal tables not created yet; retrying", "error", err, "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+	}
 }

@@ -7,39 +7,59 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
 	"github.com/cqrses-aws/pipeline/internal/platform/service"
 	"github.com/cqrses-aws/pipeline/internal/platform/service/servicetest"
-	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
 )
 
 func TestService(t *testing.T) {
 	t.Parallel()
-	st := testkit.MustStack(t)
-	cfg := Config{HTTP: servicetest.HTTP(), Log: servicetest.Log(), AWS: st.AWS}
+	cfg := testConfig(t)
 	broken := cfg
 	broken.AWS.EndpointURL = "http://127.0.0.1:1"
 	servicetest.Run(t, servicetest.Case{
 		Name:    name,
 		New:     servicetest.With(NewMain, cfg),
-		Checks:  []string{service.CheckDynamoDB},
+		Checks:  []string{service.CheckDynamoDB, CheckJournal},
 		Broken:  servicetest.With(NewMain, broken),
 		Failing: service.CheckDynamoDB,
+		// The journal lives on the same server.
+		FailingToo: []string{CheckJournal},
+		Hidden:     []string{testSecret},
 	})
 }
 
 func TestConfig(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.LoadFrom[Config]("", nil)
+	key := map[string]string{"AUTH_HS256_SECRET": testSecret}
+	cfg, err := config.LoadFrom[Config]("", key)
 	if err != nil {
 		t.Fatalf("LoadFrom: %v", err)
 	}
 	if cfg.HTTP.Addr != defaultAddr {
 		t.Errorf("HTTP.Addr = %q, want %q", cfg.HTTP.Addr, defaultAddr)
 	}
-	cfg, err = config.LoadFrom[Config]("", map[string]string{"HTTP_ADDR": "0.0.0.0:9000"})
+	if cfg.RateLimit.RPS != 50 || cfg.RateLimit.Burst != 100 {
+		t.Errorf("rate limit defaults = %+v, want 50/s burst 100 (DESIGN.md)", cfg.RateLimit)
+	}
+	if cfg.Journal.SnapshotEvery != 100 || cfg.Journal.TablePrefix != "chat" {
+		t.Errorf("journal defaults = %+v", cfg.Journal)
+	}
+	cfg, err = config.LoadFrom[Config]("", map[string]string{"AUTH_HS256_SECRET": testSecret, "HTTP_ADDR": "0.0.0.0:9000"})
 	if err != nil || cfg.HTTP.Addr != "0.0.0.0:9000" {
 		t.Errorf("HTTP_ADDR override = %q, %v", cfg.HTTP.Addr, err)
 	}
-	_, err = config.LoadFrom[Config]("", map[string]string{"AWS_ENDPOINT_URL": "localhost:4566"})
-	if err == nil || !strings.Contains(err.Error(), "AWS_ENDPOINT_URL") {
-		t.Errorf("LoadFrom error = %v, want one naming AWS_ENDPOINT_URL", err)
+
+	bad := []struct {
+		env  map[string]string
+		want string
+	}{
+		// Outside the local `make run`, which sets a development secret, the writer refuses to start keyless.
+		{map[string]string{}, "AUTH_HS256_SECRET"},
+		{map[string]string{"AUTH_HS256_SECRET": testSecret, "AWS_ENDPOINT_URL": "localhost:4566"}, "AWS_ENDPOINT_URL"},
+		{map[string]string{"AUTH_HS256_SECRET": testSecret, "SNAPSHOT_EVERY": "0"}, "SNAPSHOT_EVERY"},
+		{map[string]string{"AUTH_HS256_SECRET": testSecret, "RATE_LIMIT_RPS": "-1"}, "RATE_LIMIT_RPS"},
+	}
+	for _, tc := range bad {
+		if _, err := config.LoadFrom[Config]("", tc.env); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("LoadFrom(%v) error = %v, want one naming %s", tc.env, err, tc.want)
+		}
 	}
 }

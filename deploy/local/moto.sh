@@ -11,9 +11,11 @@ moto_install() {
   hash -r
 }
 
-# moto_start starts the server; its state lives in memory and is gone when it stops.
+# moto_start starts the server; its state lives in memory and is gone when it stops. It runs moto's application
+# through deploy/local/moto/serialized_server.py, one request at a time, because moto's conditional writes are not
+# atomic under concurrent requests and DynamoDB's are (see that file).
 moto_start() {
-  spawn moto moto_server -H 127.0.0.1 -p "$MOTO_PORT"
+  spawn moto python3 "$HERE/moto/serialized_server.py" 127.0.0.1 "$MOTO_PORT"
 }
 
 # moto_ready succeeds when the DynamoDB API answers ListTables.

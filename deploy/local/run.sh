@@ -47,6 +47,8 @@ set -a
 . "$ROOT/.local/env"
 set +a
 export AUTH_HS256_SECRET=${AUTH_HS256_SECRET:-local-dev-secret}
+# Locally the writer creates its journal tables and snapshot bucket; in AWS the infrastructure code owns them.
+export DYNAMODB_CREATE_TABLES=${DYNAMODB_CREATE_TABLES:-true}
 
 FIFOS=$(mktemp -d)
 trap 'rm -rf "$FIFOS"' EXIT

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -56,7 +57,7 @@ type RepositoryConfig struct {
 	// CacheEntries and CacheBytes bound the hot aggregate cache (defaults 10,000 and 256 MiB).
 	CacheEntries int
 	CacheBytes   int
-	// MaxAttempts bounds decide-and-append attempts when other writers keep winning (default 5).
+	// MaxAttempts bounds decide-and-append attempts when other writers keep winning (default 8).
 	MaxAttempts int
 	// IdempotencyTTL is how long a recorded response is replayed (default 24h).
 	IdempotencyTTL time.Duration
@@ -75,7 +76,7 @@ func (c *RepositoryConfig) applyDefaults() {
 		c.CacheBytes = 256 << 20
 	}
 	if c.MaxAttempts == 0 {
-		c.MaxAttempts = 5
+		c.MaxAttempts = 8
 	}
 	if c.IdempotencyTTL == 0 {
 		c.IdempotencyTTL = 24 * time.Hour
@@ -170,6 +171,9 @@ func (r *EventRepository[A, ID]) Update(ctx context.Context, id ID, w app.Write,
 		case errors.Is(err, eventstore.ErrVersionConflict):
 			if attempt >= r.cfg.MaxAttempts {
 				return 0, fmt.Errorf("append to %s after %d attempts: %w", key, attempt, app.ErrContention)
+			}
+			if err := backoff(ctx, attempt); err != nil {
+				return 0, err
 			}
 		case errors.Is(err, eventstore.ErrIdempotencyKeyExists):
 			return 0, fmt.Errorf("append to %s: %w", key, app.ErrIdempotencyKeyExists)
@@ -293,6 +297,19 @@ func decodeRecord(rec eventstore.Record) (domain.Event, error) {
 		return nil, fmt.Errorf("decode seq %d: %w", rec.Seq, err)
 	}
 	return ev, nil
+}
+
+// backoff waits a random time that grows with the attempt before a conflicted command runs again, so writers
+// racing on one aggregate stop colliding in lockstep; it returns ctx's error when ctx ends first.
+func backoff(ctx context.Context, attempt int) error {
+	t := time.NewTimer(rand.N(time.Duration(attempt) * 3 * time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // estimateSize is an upper-bound guess of an aggregate's memory from its event count: each event adds at most

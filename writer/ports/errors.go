@@ -39,19 +39,19 @@ var statusOf = []struct {
 // details are the client-facing explanations; error texts themselves may carry internal detail and are only
 // logged.
 var details = map[error]string{
-	domain.ErrInvalid:           "the request has invalid fields",
-	app.ErrNotRegistered:        "register your account first (POST /v1/accounts)",
-	domain.ErrForbidden:         "the room's rules do not allow this",
-	domain.ErrNotFound:          "no such room, message or account, or not visible to you",
-	domain.ErrNotMember:         "the account is not a member of the room",
-	domain.ErrAlreadyExists:     "it exists already",
-	domain.ErrAlreadyMember:     "the account is a member already",
-	domain.ErrLastAdmin:         "a room must keep at least one admin",
-	domain.ErrRoomDeleted:       "the room has been deleted",
-	app.ErrPreconditionFailed:   "the aggregate has moved on since the If-Match version",
-	errIdempotencyMismatch:      "this Idempotency-Key was used with a different request",
-	app.ErrUnavailable:          "the event store is unavailable; retry later",
-	app.ErrContention:           "the aggregate is changing too fast; retry later",
+	domain.ErrInvalid:         "the request has invalid fields",
+	app.ErrNotRegistered:      "register your account first (POST /v1/accounts)",
+	domain.ErrForbidden:       "the room's rules do not allow this",
+	domain.ErrNotFound:        "no such room, message or account, or not visible to you",
+	domain.ErrNotMember:       "the account is not a member of the room",
+	domain.ErrAlreadyExists:   "it exists already",
+	domain.ErrAlreadyMember:   "the account is a member already",
+	domain.ErrLastAdmin:       "a room must keep at least one admin",
+	domain.ErrRoomDeleted:     "the room has been deleted",
+	app.ErrPreconditionFailed: "the aggregate has moved on since the If-Match version",
+	errIdempotencyMismatch:    "this Idempotency-Key was used with a different request",
+	app.ErrUnavailable:        "the event store is unavailable; retry later",
+	app.ErrContention:         "the aggregate is changing too fast; retry later",
 }
 
 // writeError answers err as a problem: its status from the table, field errors for validation failures,
@@ -68,13 +68,15 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 		}
 		if row.status == http.StatusServiceUnavailable {
 			c.Header("Retry-After", "1")
-			log.WarnContext(c.Request.Context(), "command not run", "route", c.FullPath(), "error", err)
+			log.WarnContext(c.Request.Context(), "command not run", "route", c.FullPath(),
+				"request_id", c.GetString(ctxRequestID), "error", err)
 		}
 		problem.Write(c.Writer, p)
 		c.Abort()
 		return
 	}
-	log.ErrorContext(c.Request.Context(), "command failed", "route", c.FullPath(), "error", err)
+	log.ErrorContext(c.Request.Context(), "command failed", "route", c.FullPath(),
+		"request_id", c.GetString(ctxRequestID), "error", err)
 	problem.Write(c.Writer, problem.New(http.StatusInternalServerError, "internal error"))
 	c.Abort()
 }

@@ -45,6 +45,9 @@ func observe(log *slog.Logger, m *metrics.HTTPMetrics) gin.HandlerFunc {
 			level = slog.LevelWarn
 		}
 		log.LogAttrs(c.Request.Context(), level, "http request",
+			// The correlation id the handlers chose (from X-Request-Id or generated), so a request's log line
+			// and its events can be matched.
+			slog.String("request_id", c.Writer.Header().Get("X-Request-Id")),
 			slog.String("method", c.Request.Method),
 			slog.String("route", route),
 			slog.String("path", c.Request.URL.Path),

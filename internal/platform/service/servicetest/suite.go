@@ -21,6 +21,8 @@ type Case struct {
 	// Broken builds the service with the dependency checked as Failing pointed at a closed port.
 	Broken  func(ctx context.Context, logs io.Writer) (Runner, error)
 	Failing string
+	// FailingToo are checks of other resources on Failing's server, which must fail with it.
+	FailingToo []string
 	// Hidden are strings (passwords in Broken's configuration) that must never show in logs or answers.
 	Hidden []string
 }
@@ -113,9 +115,9 @@ func dependencyDown(t *testing.T, c Case) {
 		switch {
 		case !ok:
 			t.Errorf("/readyz does not name check %s: %s", name, resp.Body)
-		case name == c.Failing && got == "ok":
+		case (name == c.Failing || slices.Contains(c.FailingToo, name)) && got == "ok":
 			t.Errorf("/readyz check %s = ok with its server unreachable", name)
-		case name != c.Failing && got != "ok":
+		case name != c.Failing && !slices.Contains(c.FailingToo, name) && got != "ok":
 			t.Errorf("/readyz check %s = %q, want ok", name, got)
 		}
 	}
