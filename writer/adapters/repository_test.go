@@ -73,11 +73,9 @@ func (withoutSnapshots) LatestSnapshot(context.Context, string) (*eventstore.Sna
 	return nil, nil
 }
 
-// checkSnapshotLoadEqualsReplay seeds a 10,000-event room with snapshots every 100 events into store and checks
-// that loading it (snapshot + tail) equals the fold of every event.
-func checkSnapshotLoadEqualsReplay(t *testing.T, store eventstore.Store) {
-	repo := newRoomRepo(t, adapters.RepositoryConfig{Store: store, SnapshotEvery: 100})
-	seedRoom(t, repo, 10_000, 50)
+// checkSnapshotLoadEqualsReplay checks that loading the 10,000-event room in store (snapshot + tail) equals the
+// fold of every event; repo is the repository that wrote it, with snapshots every 100 events.
+func checkSnapshotLoadEqualsReplay(t *testing.T, store eventstore.Store, repo *roomRepo) {
 	snap, err := store.LatestSnapshot(context.Background(), string(room))
 	if err != nil || snap == nil || snap.Seq != 10_000 {
 		t.Fatalf("latest snapshot = %+v, %v; want one at seq 10000", snap, err)
@@ -100,7 +98,10 @@ func checkSnapshotLoadEqualsReplay(t *testing.T, store eventstore.Store) {
 
 func TestSnapshotLoadEqualsReplayMemory(t *testing.T) {
 	t.Parallel()
-	checkSnapshotLoadEqualsReplay(t, eventstore.NewMemory())
+	store := eventstore.NewMemory()
+	repo := newRoomRepo(t, adapters.RepositoryConfig{Store: store, SnapshotEvery: 100})
+	seedRoom(t, repo, 10_000, 50)
+	checkSnapshotLoadEqualsReplay(t, store, repo)
 }
 
 // TestConflictReloadsAndReruns has two repositories (two writer processes) share a journal: the second one's

@@ -1,0 +1,189 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Expressions shared by every request; the SDK only reads them.
+var (
+	condEventAbsent  = aws.String("attribute_not_exists(" + AttrAggregateID + ")")
+	condEventPresent = aws.String("attribute_exists(" + AttrAggregateID + ")")
+	keyCondAfterSeq  = aws.String(AttrAggregateID + " = :a AND " + AttrSeq + " > :s")
+)
+
+// DynamoDB is the Store on DynamoDB (journal, snapshot pointers, idempotency records) and S3 (large
+// snapshots). It is safe for concurrent use.
+type DynamoDB struct {
+	db     *dynamodb.Client
+	s3     *s3.Client
+	cfg    DynamoDBConfig
+	tables struct{ journal, snapshots, idempotency *string }
+	bucket *string
+}
+
+var _ Store = (*DynamoDB)(nil)
+
+// NewDynamoDB returns a store on cfg's clients and tables; it fails when cfg is invalid. It does not create the
+// tables (see CreateTables) nor contact the servers.
+func NewDynamoDB(cfg DynamoDBConfig) (*DynamoDB, error) {
+	cfg.applyDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("eventstore dynamodb config: %w", err)
+	}
+	d := &DynamoDB{db: cfg.DynamoDB, s3: cfg.S3, cfg: cfg, bucket: aws.String(cfg.Bucket)}
+	d.tables.journal = aws.String(cfg.Tables.Journal)
+	d.tables.snapshots = aws.String(cfg.Tables.Snapshots)
+	d.tables.idempotency = aws.String(cfg.Tables.Idempotency)
+	return d, nil
+}
+
+// Append implements Store with one TransactWriteItems: a Put of each event guarded by attribute_not_exists(aid),
+// a ConditionCheck that event ExpectedSeq exists (so the journal never gets a gap), the snapshot pointer (its
+// state first written to S3 when over the inline bound) and the idempotency record.
+func (d *DynamoDB) Append(ctx context.Context, req AppendRequest) error {
+	if err := checkAppend(req, d.cfg.InlineSnapshotMaxBytes); err != nil {
+		return err
+	}
+	items := make([]types.TransactWriteItem, 0, transactionItems(req))
+	for i := range req.Events {
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			TableName: d.tables.journal, Item: JournalItem(req.Events[i]), ConditionExpression: condEventAbsent,
+		}})
+	}
+	if req.ExpectedSeq > 0 {
+		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: d.tables.journal, Key: journalKey(req.AggregateID, req.ExpectedSeq),
+			ConditionExpression: condEventPresent,
+		}})
+	}
+	if req.Snapshot != nil {
+		put, err := d.snapshotPut(ctx, req.Snapshot)
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: put})
+	}
+	if req.Idempotency != nil {
+		items = append(items, types.TransactWriteItem{Put: d.idempotencyPut(req.Idempotency)})
+	}
+	_, err := d.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err != nil {
+		return d.appendError(ctx, req, err)
+	}
+	return nil
+}
+
+// appendError turns a failed transaction into the Store's errors, reading the cancellation reasons, which come
+// in the order of the items: events, the ExpectedSeq check, the snapshot, the idempotency record. A live
+// idempotency key wins over a conflict: the command was already done, so a retry would only find it again.
+func (d *DynamoDB) appendError(ctx context.Context, req AppendRequest, err error) error {
+	op := fmt.Sprintf("append %d events to %s after seq %d", len(req.Events), req.AggregateID, req.ExpectedSeq)
+	var canceled *types.TransactionCanceledException
+	if ctx.Err() != nil || !errors.As(err, &canceled) {
+		return storeError(ctx, op, err)
+	}
+	idem := -1
+	if req.Idempotency != nil {
+		idem = transactionItems(req) - 1
+	}
+	var (
+		conflict  *ConflictError
+		keyExists bool
+		throttled bool
+		other     []string
+	)
+	for i, reason := range canceled.CancellationReasons {
+		switch code := aws.ToString(reason.Code); code {
+		case "", "None":
+		case "ConditionalCheckFailed", "TransactionConflict":
+			switch {
+			case i == idem && code == "ConditionalCheckFailed":
+				keyExists = true
+			case conflict != nil:
+			case i < len(req.Events):
+				conflict = &ConflictError{AggregateID: req.AggregateID, ExpectedSeq: req.ExpectedSeq, Seq: req.Events[i].Seq}
+			case i == len(req.Events) && req.ExpectedSeq > 0:
+				conflict = &ConflictError{AggregateID: req.AggregateID, ExpectedSeq: req.ExpectedSeq, Seq: req.ExpectedSeq}
+			default:
+				// The snapshot pointer is newer, or another transaction holds the idempotency record: either
+				// way a retry after reloading resolves it.
+				conflict = &ConflictError{AggregateID: req.AggregateID, ExpectedSeq: req.ExpectedSeq, Seq: req.ExpectedSeq + 1}
+			}
+		case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+			throttled = true
+		default:
+			other = append(other, code)
+		}
+	}
+	switch {
+	case keyExists:
+		return fmt.Errorf("%s: key %q: %w", op, req.Idempotency.Key, ErrIdempotencyKeyExists)
+	case conflict != nil:
+		return conflict
+	case throttled:
+		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+	default:
+		return fmt.Errorf("%s: transaction cancelled %v: %w", op, other, err)
+	}
+}
+
+// Load implements Store with a strongly consistent Query, following LastEvaluatedKey to the end.
+func (d *DynamoDB) Load(ctx context.Context, aggregateID string, afterSeq int64) ([]Record, error) {
+	if aggregateID == "" {
+		return nil, nil
+	}
+	in := &dynamodb.QueryInput{
+		TableName:              d.tables.journal,
+		ConsistentRead:         aws.Bool(true),
+		KeyConditionExpression: keyCondAfterSeq,
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":a": &types.AttributeValueMemberS{Value: aggregateID},
+			":s": &types.AttributeValueMemberN{Value: strconv.FormatInt(afterSeq, 10)},
+		},
+	}
+	if d.cfg.LoadPageSize > 0 {
+		in.Limit = aws.Int32(d.cfg.LoadPageSize)
+	}
+	var out []Record
+	for {
+		page, err := d.db.Query(ctx, in)
+		if err != nil {
+			return nil, storeError(ctx, fmt.Sprintf("load %s after seq %d", aggregateID, afterSeq), err)
+		}
+		out = slices.Grow(out, len(page.Items))
+		for _, item := range page.Items {
+			r, err := RecordFromItem(item)
+			if err != nil {
+				return nil, fmt.Errorf("load %s: journal item after seq %d: %w", aggregateID, lastSeq(out, afterSeq), err)
+			}
+			out = append(out, r)
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+func lastSeq(rs []Record, otherwise int64) int64 {
+	if len(rs) == 0 {
+		return otherwise
+	}
+	return rs[len(rs)-1].Seq
+}
+
+func journalKey(aggregateID string, seq int64) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		AttrAggregateID: &types.AttributeValueMemberS{Value: aggregateID},
+		AttrSeq:         &types.AttributeValueMemberN{Value: strconv.FormatInt(seq, 10)},
+	}
+}
