@@ -20,7 +20,9 @@ import (
 )
 
 // dynamoFixture is eventstoretest's fixture with this file's item reader.
-type dynamoFixture struct{ *eventstoretest.DynamoDBFixture }
+type dynamoFixture struct {
+	*eventstoretest.DynamoDBFixture
+}
 
 func newDynamoFixture(tb testing.TB, change func(*eventstore.DynamoDBConfig)) *dynamoFixture {
 	tb.Helper()
