@@ -103,30 +103,24 @@ func (rd *reader) run() error {
 // streamError records a failed stream call and returns the position to read from next: after a trim, the
 // oldest record kept ("").
 func (rd *reader) streamError(err error, pos string) string {
-	m := rd.r.metrics
+	if rd.work.Err() != nil {
+		return pos
+	}
 	shard := rd.current().ShardID
-	switch {
-	case rd.work.Err() != nil:
-		return pos
-	case errors.Is(err, stream.ErrExpiredIterator):
-		m.streamErrors.WithLabelValues("expired").Inc()
+	switch rd.r.countStreamError(err) {
+	case "expired":
 		rd.log.Info("shard iterator expired; renewing it from the checkpoint", "shard", shard)
-		return pos
-	case errors.Is(err, stream.ErrTrimmed):
-		m.streamErrors.WithLabelValues("trimmed").Inc()
-		m.trimmed.Inc()
+	case "trimmed":
+		rd.r.metrics.trimmed.Inc()
 		rd.log.Error("stream records were trimmed before they were relayed: events are missing from Kafka; "+
 			"re-seed the topics from the journal with `relay reseed`", "shard", shard, "after", pos, "error", err)
 		return ""
-	case errors.Is(err, stream.ErrThrottled):
-		m.streamErrors.WithLabelValues("throttled").Inc()
+	case "throttled":
 		rd.log.Warn("stream read throttled; backing off", "shard", shard)
-		return pos
 	default:
-		m.streamErrors.WithLabelValues("other").Inc()
 		rd.log.Warn("stream read failed; retrying", "shard", shard, "error", err)
-		return pos
 	}
+	return pos
 }
 
 // relayPage publishes the page's inserted events and returns the page's last sequence number ("" for an empty

@@ -193,7 +193,9 @@ func (r *Relay) assign(ctx context.Context, arn string, wg *sync.WaitGroup, fata
 	}
 	shards, err := r.src.Shards(ctx, arn)
 	if err != nil {
-		r.log.Warn("list shards failed", "error", err)
+		if ctx.Err() == nil {
+			r.log.Warn("list shards failed", "kind", r.countStreamError(err), "error", err)
+		}
 		return
 	}
 	list, err := r.leases.List(ctx, arn)
@@ -323,6 +325,22 @@ func (r *Relay) release(l lease.Lease) {
 	if err := r.leases.Release(ctx, l); err != nil && !errors.Is(err, lease.ErrLost) {
 		r.log.Warn("release lease failed; it will expire", "shard", l.ShardID, "error", err)
 	}
+}
+
+// countStreamError counts a failed stream call in relay_stream_errors_total and returns its kind: expired,
+// trimmed, throttled or other.
+func (r *Relay) countStreamError(err error) string {
+	kind := "other"
+	switch {
+	case errors.Is(err, stream.ErrExpiredIterator):
+		kind = "expired"
+	case errors.Is(err, stream.ErrTrimmed):
+		kind = "trimmed"
+	case errors.Is(err, stream.ErrThrottled):
+		kind = "throttled"
+	}
+	r.metrics.streamErrors.WithLabelValues(kind).Inc()
+	return kind
 }
 
 // renewAll extends every held lease; a reader whose lease was taken, or expired while renewals failed, stops.

@@ -34,23 +34,41 @@ func KafkaClient(tb testing.TB, opts ...kgo.Opt) *kgo.Client {
 // and deletes it when the test ends; it returns the name.
 func KafkaTopic(tb testing.TB, partitions int32) string {
 	tb.Helper()
-	adm := kadm.NewClient(KafkaClient(tb))
 	name := strings.ReplaceAll(UniqueName(tb, "test"), "-", ".")
+	createTopics(tb, kafka.Topic{Name: name, Partitions: partitions})
+	return name
+}
+
+// EventTopics creates the event topics of every aggregate type (<prefix>.room.events, …) under a unique
+// prefix, with the given partition count, deletes them when the test ends, and returns the prefix.
+func EventTopics(tb testing.TB, partitions int32) string {
+	tb.Helper()
+	prefix := strings.ReplaceAll(UniqueName(tb, "test"), "-", ".")
+	createTopics(tb, kafka.EventTopics(prefix, partitions)...)
+	return prefix
+}
+
+func createTopics(tb testing.TB, topics ...kafka.Topic) {
+	tb.Helper()
+	adm := kadm.NewClient(KafkaClient(tb))
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-	if err := kafka.EnsureTopics(ctx, adm, kafka.Topic{Name: name, Partitions: partitions}); err != nil {
+	if err := kafka.EnsureTopics(ctx, adm, topics...); err != nil {
 		tb.Fatalf("testkit: %v", err)
+	}
+	names := make([]string, 0, len(topics))
+	for _, t := range topics {
+		names = append(names, t.Name)
 	}
 	tb.Cleanup(func() {
 		ctx, cancel := cleanupContext()
 		defer cancel()
-		resp, err := adm.DeleteTopic(ctx, name)
+		resps, err := adm.DeleteTopics(ctx, names...)
 		if err == nil {
-			err = resp.Err
+			err = resps.Error()
 		}
 		if err != nil {
-			tb.Errorf("testkit: delete topic %s: %v", name, err)
+			tb.Errorf("testkit: delete topics %v: %v", names, err)
 		}
 	})
-	return name
 }

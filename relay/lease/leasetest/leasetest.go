@@ -1,0 +1,34 @@
+// Package leasetest gives tests a lease table of their own on the local stack's DynamoDB API.
+package leasetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
+	"github.com/cqrses-aws/pipeline/relay/lease"
+)
+
+// Table creates a uniquely named lease table, deleted when the test ends.
+func Table(tb testing.TB) *lease.Table {
+	tb.Helper()
+	db := testkit.AWS(tb).DynamoDB
+	t := lease.NewTable(db, testkit.UniqueName(tb, "leases"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := t.Create(ctx); err != nil {
+		tb.Fatalf("leasetest: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(t.Name())}); err != nil {
+			tb.Errorf("leasetest: delete %s: %v", t.Name(), err)
+		}
+	})
+	return t
+}
