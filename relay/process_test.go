@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cqrses-aws/pipeline/internal/eventstore/eventstoretest"
+	"github.com/cqrses-aws/pipeline/internal/kafka"
+	"github.com/cqrses-aws/pipeline/internal/platform/auth/authtest"
+	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
+	"github.com/cqrses-aws/pipeline/relay/lease"
+	"github.com/cqrses-aws/pipeline/relay/lease/leasetest"
+	"github.com/cqrses-aws/pipeline/relay/relaytest"
+	"github.com/cqrses-aws/pipeline/relay/stream"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// binary returns the path of the named service built from this module (once per test run).
+func binary(t *testing.T, service string) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "relay-test-bin")
+		for _, s := range []string{"relay", "writer"} {
+			if buildErr != nil {
+				break
+			}
+			out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, s), "../"+s).CombinedOutput()
+			if err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", s, err, out)
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(binDir, service)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// process is a service started as its own process, its output kept for the test's log.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	out  bytes.Buffer
+	mu   sync.Mutex
+	done chan struct{}
+}
+
+func (p *process) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.Write(b)
+}
+
+func (p *process) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// startProcess runs the service binary with the stack's endpoints and env added; the test's end stops it
+// (SIGTERM, then SIGKILL) and prints its output when the test failed.
+func startProcess(t *testing.T, service, name string, env map[string]string) *process {
+	t.Helper()
+	st := testkit.MustStack(t)
+	p := &process{name: name, done: make(chan struct{})}
+	p.cmd = exec.Command(binary(t, service))
+	p.cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=debug",
+		"AWS_ENDPOINT_URL=" + st.AWS.EndpointURL, "AWS_REGION=" + st.AWS.Region,
+		"AWS_ACCESS_KEY_ID=" + st.AWS.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + st.AWS.SecretAccessKey.Reveal(),
+		"KAFKA_BROKERS=" + strings.Join(st.Kafka.Brokers, ","),
+	}
+	for k, v := range env {
+		p.cmd.Env = append(p.cmd.Env, k+"="+v)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.stop(t)
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, p.output())
+		}
+	})
+	return p
+}
+
+// stop sends SIGTERM and waits up to 20 s, then kills.
+func (p *process) stop(t *testing.T) {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		t.Errorf("%s did not stop within 20s of SIGTERM; killing it", p.name)
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// kill9 kills the process with SIGKILL and waits for it.
+func (p *process) kill9() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// addr returns the address the service logged it listens on, waiting up to 30 s.
+func (p *process) addr(t *testing.T) string {
+	t.Helper()
+	var addr string
+	relaytest.Eventually(t, 30*time.Second, p.name+" listens", func() bool {
+		for _, line := range strings.Split(p.output(), "\n") {
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "http server listening" {
+				addr = rec.Addr
+				return true
+			}
+		}
+		return false
+	})
+	return addr
+}
+
+// relayEnv is the environment of a relay process on the journal of tablePrefix, with its own lease table.
+func relayEnv(tablePrefix, topicPrefix, leaseTable, owner string) map[string]string {
+	return map[string]string{
+		"DYNAMODB_TABLE_PREFIX": tablePrefix, "KAFKA_TOPIC_PREFIX": topicPrefix, "RELAY_LEASE_TABLE": leaseTable,
+		"RELAY_OWNER": owner, "RELAY_LEASE_TTL": "3s", "RELAY_SCAN_INTERVAL": "200ms", "RELAY_IDLE_WAIT": "20ms",
+		"KAFKA_TOPIC_PARTITIONS": "12",
+	}
+}
+
+// TestKillNineMidStream kills the relay process with SIGKILL at a random moment while 10,000 events of 200 rooms
+// are written, and starts another: once the dead one's lease expired, it takes the shard over from the last
+// checkpoint. Nothing is missing, each room's order holds; the re-published events are counted.
+func TestKillNineMidStream(t *testing.T) {
+	t.Parallel()
+	const rooms, perRoom = 200, 50
+	journal := eventstoretest.NewDynamoDBFixture(t, nil)
+	tablePrefix := strings.TrimSuffix(journal.Tables.Journal, "-journal")
+	topicPrefix := testkit.EventTopics(t, 12)
+	leases := leasetest.Table(t)
+	arn, err := stream.NewDynamoDB(journal.AWS.DynamoDB, journal.AWS.Streams).StreamARN(context.Background(), journal.Tables.Journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := startProcess(t, "relay", "relay-1", relayEnv(tablePrefix, topicPrefix, leases.Name(), "first"))
+
+	var seeding atomic.Bool
+	seeding.Store(true)
+	killed := make(chan error, 1)
+	go func() {
+		// Kill at a random moment once the first relay checkpointed something: mid-stream.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for checkpoint(ctx, leases, arn).Checkpoint == "" {
+			select {
+			case <-ctx.Done():
+				killed <- fmt.Errorf("the first relay checkpointed nothing within 2 minutes")
+				return
+			case <-tick.C:
+			}
+		}
+		time.Sleep(time.Duration(rand.IntN(2000)) * time.Millisecond) // the random moment of the kill, not a wait
+		at := checkpoint(ctx, leases, arn).Checkpoint
+		first.kill9()
+		if !seeding.Load() {
+			killed <- fmt.Errorf("the kill came after the journal was fully written: not mid-stream")
+			return
+		}
+		t.Logf("relay-1 killed with SIGKILL at checkpoint %s", at)
+		killed <- nil
+	}()
+	journal.Seed(t, relaytest.Interleaved(rooms, perRoom))
+	seeding.Store(false)
+	if err := <-killed; err != nil {
+		t.Fatal(err)
+	}
+	startProcess(t, "relay", "relay-2", relayEnv(tablePrefix, topicPrefix, leases.Name(), "second"))
+
+	p := relaytest.Consume(t, topicPrefix, rooms*perRoom, 3*time.Minute)
+	relaytest.CheckOrder(t, p, rooms, perRoom)
+	t.Logf("%d events relayed across the kill, %d re-published (duplicates)", p.Total(), p.Duplicates())
+	if l := checkpoint(context.Background(), leases, arn); l.Owner != "second" {
+		t.Errorf("lease after the kill = %+v, want it held by the second relay", l)
+	}
+}
+
+// checkpoint returns the stream's first lease, the zero Lease when there is none (yet).
+func checkpoint(ctx context.Context, leases *lease.Table, arn string) lease.Lease {
+	ls, err := leases.List(ctx, arn)
+	if err != nil || len(ls) == 0 {
+		return lease.Lease{}
+	}
+	return ls[0]
+}
+
+// TestWriterToKafka posts through a writer process and reads the event from the room topic, with its headers,
+// as a relay process published it.
+func TestWriterToKafka(t *testing.T) {
+	t.Parallel()
+	const secret = "relay-test-secret-0123456789"
+	journal := eventstoretest.NewDynamoDBFixture(t, nil)
+	tablePrefix := strings.TrimSuffix(journal.Tables.Journal, "-journal")
+	topicPrefix := testkit.EventTopics(t, 3)
+	writer := startProcess(t, "writer", "writer", map[string]string{
+		"DYNAMODB_TABLE_PREFIX": tablePrefix, "AUTH_HS256_SECRET": secret, "SNAPSHOT_BUCKET": journal.Bucket,
+	})
+	startProcess(t, "relay", "relay", relayEnv(tablePrefix, topicPrefix, leasetest.Table(t).Name(), "e2e"))
+	base := "http://" + writer.addr(t)
+	token := authtest.MintHS256(t, secret, "alice", time.Hour)
+	post := func(path, body string) map[string]any {
+		t.Helper()
+		var out map[string]any
+		relaytest.Eventually(t, 30*time.Second, "POST "+path+" succeeds", func() bool {
+			req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			out = nil
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+			return resp.StatusCode == http.StatusCreated
+		})
+		return out
+	}
+	post("/v1/accounts", `{"name":"Alice"}`)
+	room := post("/v1/rooms", `{"name":"general"}`)["id"].(string)
+	msg := post("/v1/rooms/"+room+"/messages", `{"text":"明日の会議は10時からです"}`)["message_id"].(string)
+
+	p := relaytest.Consume(t, topicPrefix, 3, time.Minute)
+	var posted *relaytest.Seen
+	for i, r := range p.Records {
+		if r.Aggregate == room && r.Seq == 2 {
+			posted = &p.Records[i]
+		}
+	}
+	if posted == nil {
+		t.Fatalf("no seq 2 of %s among %+v", room, p.Records)
+	}
+	for key, want := range map[string]string{
+		kafka.HeaderType: "MessagePosted", kafka.HeaderSubject: room, kafka.HeaderSeq: "2",
+		kafka.HeaderSource: "/" + topicPrefix + "/room", kafka.HeaderSpecVersion: "1.0",
+		kafka.HeaderTraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+	} {
+		if got := posted.Headers[key]; got != want {
+			t.Errorf("header %s = %q, want %q", key, got, want)
+		}
+	}
+	if posted.Headers[kafka.HeaderID] == "" {
+		t.Error("header ce_id is empty")
+	}
+	t.Logf("message %s of %s relayed with headers %v", msg, room, posted.Headers)
+}
