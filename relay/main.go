@@ -71,7 +71,7 @@ func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error)
 	if err != nil {
 		return nil, err
 	}
-	producer, err := svc.Kafka(cfg.Kafka, producerOpts()...)
+	producer, err := svc.Kafka(cfg.Kafka, forward.ProducerOpts()...)
 	if err != nil {
 		return nil, err
 	}
@@ -99,17 +99,6 @@ func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error)
 		return relay.Run(ctx)
 	})
 	return &Main{Service: svc, Relay: relay}, nil
-}
-
-// producerOpts make the relay's producer: idempotent with acks from all in-sync replicas (franz-go's
-// defaults, stated here because the no-loss guarantee rests on them), and a bounded delivery time so that a
-// long Kafka outage surfaces as an error the reader retries and logs.
-func producerOpts() []kgo.Opt {
-	return []kgo.Opt{
-		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.RecordDeliveryTimeout(30 * time.Second),
-		kgo.ProducerBatchMaxBytes(1 << 20),
-	}
 }
 
 // prepare creates the event topics and, when configured, the lease table, retrying while the servers are

@@ -49,7 +49,7 @@ func (m *reseedMain) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	producer, err := kafka.NewClient(m.cfg.Kafka, producerOpts()...)
+	producer, err := kafka.NewClient(m.cfg.Kafka, forward.ProducerOpts()...)
 	if err != nil {
 		return err
 	}

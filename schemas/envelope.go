@@ -1,8 +1,13 @@
 package schemas
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Envelope is one published event: the metadata every consumer needs around a payload whose shape is given by
@@ -22,11 +27,104 @@ type Envelope struct {
 	Payload       json.RawMessage `json:"payload"`
 }
 
+// errPayloadNotJSON is AppendJSON's answer to a payload that is not one valid JSON value.
+var errPayloadNotJSON = errors.New("payload is not valid JSON")
+
 // MarshalJSON encodes the envelope with occurred_at in UTC, as the contract requires, whatever the location of
 // OccurredAt; it fails only when the payload is not valid JSON or the year is outside 0–9999.
-func (e Envelope) MarshalJSON() ([]byte, error) {
-	type plain Envelope // no methods: no recursion
-	p := plain(e)
-	p.OccurredAt = p.OccurredAt.UTC()
-	return json.Marshal(p)
+func (e Envelope) MarshalJSON() ([]byte, error) { return e.AppendJSON(nil) }
+
+// AppendJSON appends the envelope's JSON to dst: the bytes MarshalJSON returns, written field by field without
+// reflection, because the relay encodes every event of a replay. The payload is copied as it is, once checked
+// to be valid JSON; it fails when it is not, or when the year is outside 0–9999.
+func (e Envelope) AppendJSON(dst []byte) ([]byte, error) {
+	at := e.OccurredAt.UTC()
+	if y := at.Year(); y < 0 || y > 9999 {
+		return dst, fmt.Errorf("encode envelope of %s seq %d: occurred_at year %d is outside 0-9999", e.AggregateID, e.Seq, y)
+	}
+	dst = append(dst, `{"id":`...)
+	dst = appendString(dst, e.ID)
+	dst = append(dst, `,"type":`...)
+	dst = appendString(dst, e.Type)
+	dst = append(dst, `,"version":`...)
+	dst = strconv.AppendInt(dst, int64(e.Version), 10)
+	dst = append(dst, `,"aggregate_type":`...)
+	dst = appendString(dst, e.AggregateType)
+	dst = append(dst, `,"aggregate_id":`...)
+	dst = appendString(dst, e.AggregateID)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendInt(dst, e.Seq, 10)
+	dst = append(dst, `,"occurred_at":"`...)
+	dst = at.AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, `","correlation_id":`...)
+	dst = appendString(dst, e.CorrelationID)
+	dst = append(dst, `,"causation_id":`...)
+	dst = appendString(dst, e.CausationID)
+	dst = append(dst, `,"command_id":`...)
+	dst = appendString(dst, e.CommandID)
+	dst = append(dst, `,"traceparent":`...)
+	dst = appendString(dst, e.TraceParent)
+	dst = append(dst, `,"payload":`...)
+	// Compact validates and copies in one pass, writing after dst's contents into dst's own array.
+	out := bytes.NewBuffer(dst)
+	if err := json.Compact(out, e.Payload); err != nil {
+		return dst, fmt.Errorf("encode envelope of %s seq %d: %w", e.AggregateID, e.Seq, errPayloadNotJSON)
+	}
+	return append(out.Bytes(), '}'), nil
+}
+
+const hex = "0123456789abcdef"
+
+// appendString appends s as a JSON string escaped the way encoding/json escapes it: quotes, backslashes and
+// control characters, <, > and & (HTML-safe), U+2028 and U+2029, and invalid UTF-8 as U+FFFD.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }

@@ -172,21 +172,6 @@ func p99(_ float64, lats []time.Duration) float64 {
 	return float64(lats[len(lats)*99/100].Microseconds()) / 1000
 }
 
-func record(b *testing.B, name string, r benchkit.Result, err error) {
-	b.Helper()
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir, err := benchkit.Dir()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := benchkit.Record(dir, name, r); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(r.Ratio, "ratio")
-}
-
 // BenchmarkRatioCommandThroughput: PostMessage commands/s through the writer (hot cache, HTTP, JWT, one
 // TransactWriteItems each) over bare conditional PutItem calls/s on the same DynamoDB server; 16 clients.
 func BenchmarkRatioCommandThroughput(b *testing.B) {
@@ -194,7 +179,7 @@ func BenchmarkRatioCommandThroughput(b *testing.B) {
 	for b.Loop() {
 		r, err := benchkit.Compare(benchRounds, cb.measure(cb.post, throughput), cb.measure(cb.put, throughput), benchkit.Over)
 		r.Unit, r.Note = "commands/s", "target ratio >= 0.7; 16 clients, reference: conditional PutItem"
-		record(b, "command_throughput", r, err)
+		benchkit.Save(b, "command_throughput", r, err)
 	}
 }
 
@@ -205,7 +190,7 @@ func BenchmarkRatioCommandLatencyP99(b *testing.B) {
 	for b.Loop() {
 		r, err := benchkit.Compare(benchRounds, cb.measure(cb.post, p99), cb.measure(cb.put, p99), benchkit.Over)
 		r.Unit, r.Note = "ms", "target ratio <= 2; 16 clients, reference: conditional PutItem"
-		record(b, "command_latency_p99", r, err)
+		benchkit.Save(b, "command_latency_p99", r, err)
 	}
 }
 
@@ -217,6 +202,6 @@ func BenchmarkRatioCommandOverTransaction(b *testing.B) {
 	for b.Loop() {
 		r, err := benchkit.Compare(benchRounds, cb.measure(cb.post, throughput), cb.measure(cb.transact, throughput), benchkit.Over)
 		r.Unit, r.Note = "commands/s", "diagnostic; reference: the append's bare TransactWriteItems, 16 clients"
-		record(b, "command_throughput_over_transaction", r, err)
+		benchkit.Save(b, "command_throughput_over_transaction", r, err)
 	}
 }

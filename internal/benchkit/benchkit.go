@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"testing"
 )
 
 // Result is one benchmark's outcome as results.json stores it.
@@ -122,4 +123,21 @@ func Dir() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// Save records r under name in the module's .bench/results.json and reports its ratio as the benchmark's
+// "ratio" metric; it fails the benchmark when err (the measurement's) is not nil or the file cannot be written.
+func Save(b *testing.B, name string, r Result, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir, err := Dir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := Record(dir, name, r); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(r.Ratio, "ratio")
 }

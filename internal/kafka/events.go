@@ -1,7 +1,7 @@
 package kafka
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -34,45 +34,109 @@ func EventTopic(prefix, aggregateType string) string { return prefix + "." + agg
 // EventTopics returns the event topics of every aggregate type, each with the given partition count and the
 // project's infinite retention.
 func EventTopics(prefix string, partitions int32) []Topic {
-	types := []string{schemas.AggregateTypeAccount, schemas.AggregateTypeRoom}
-	topics := make([]Topic, 0, len(types))
-	for _, t := range types {
+	topics := make([]Topic, 0, len(aggregateTypes))
+	for _, t := range aggregateTypes {
 		topics = append(topics, Topic{Name: EventTopic(prefix, t), Partitions: partitions})
 	}
 	return topics
 }
 
+// aggregateTypes are the aggregate types that have an event topic.
+var aggregateTypes = []string{schemas.AggregateTypeAccount, schemas.AggregateTypeRoom}
+
 // EventSource returns the ce_source of an aggregate type's events, e.g. /chat/room.
 func EventSource(prefix, aggregateType string) string { return "/" + prefix + "/" + aggregateType }
 
-// EventRecord returns the record of one event: its aggregate type's topic, the aggregate id as key (so one
-// aggregate stays on one partition), the envelope JSON as value and the headers. It fails when the envelope
-// cannot be encoded (a payload that is not JSON).
-func EventRecord(prefix string, env schemas.Envelope) (*kgo.Record, error) {
-	value, err := json.Marshal(env)
-	if err != nil {
-		return nil, fmt.Errorf("encode envelope of %s seq %d: %w", env.AggregateID, env.Seq, err)
-	}
-	headers := []kgo.RecordHeader{
-		{Key: HeaderID, Value: []byte(env.ID)},
-		{Key: HeaderType, Value: []byte(env.Type)},
-		{Key: HeaderSource, Value: []byte(EventSource(prefix, env.AggregateType))},
-		{Key: HeaderSubject, Value: []byte(env.AggregateID)},
-		{Key: HeaderTime, Value: []byte(env.OccurredAt.UTC().Format(time.RFC3339Nano))},
-		{Key: HeaderSpecVersion, Value: []byte(CloudEventsSpecVersion)},
-		{Key: HeaderContentType, Value: []byte("application/json")},
-		{Key: HeaderSeq, Value: []byte(strconv.FormatInt(env.Seq, 10))},
-	}
-	if env.TraceParent != "" {
-		headers = append(headers, kgo.RecordHeader{Key: HeaderTraceParent, Value: []byte(env.TraceParent)})
-	}
-	return &kgo.Record{
-		Topic:   EventTopic(prefix, env.AggregateType),
-		Key:     []byte(env.AggregateID),
-		Value:   value,
-		Headers: headers,
-	}, nil
+// ErrNoTopic is EventEncoder's answer to an event of an aggregate type that has no topic.
+var ErrNoTopic = errors.New("no event topic for the aggregate type")
+
+// EventEncoder turns envelopes into the Kafka records of one topic prefix. It is safe for concurrent use.
+type EventEncoder struct {
+	prefix string
+	byType map[string]topicOf
 }
+
+type topicOf struct {
+	topic  string
+	source []byte
+}
+
+// NewEventEncoder returns the encoder of the event topics under prefix.
+func NewEventEncoder(prefix string) *EventEncoder {
+	e := &EventEncoder{prefix: prefix, byType: map[string]topicOf{}}
+	for _, t := range aggregateTypes {
+		e.byType[t] = topicOf{topic: EventTopic(prefix, t), source: []byte(EventSource(prefix, t))}
+	}
+	return e
+}
+
+// eventRecord is a record and its headers in one allocation.
+type eventRecord struct {
+	rec     kgo.Record
+	headers [9]kgo.RecordHeader
+}
+
+// Record returns the record of one event: its aggregate type's topic, the aggregate id as key (so one aggregate
+// stays on one partition), the envelope JSON as value and the headers. It fails with ErrNoTopic for an unknown
+// aggregate type, and when the envelope cannot be encoded (a payload that is not JSON).
+//
+// A replay encodes millions of these: the value and the header values share one buffer, and the record and
+// its headers another.
+func (e *EventEncoder) Record(env schemas.Envelope) (*kgo.Record, error) {
+	t, ok := e.byType[env.AggregateType]
+	if !ok {
+		return nil, fmt.Errorf("event %s of %s: %w: %q", env.ID, env.AggregateID, ErrNoTopic, env.AggregateType)
+	}
+	buf, err := env.AppendJSON(make([]byte, 0, 448+len(env.Payload)+2*len(env.ID)+len(env.AggregateID)+
+		len(env.Type)+len(env.TraceParent)))
+	if err != nil {
+		return nil, err
+	}
+	valueEnd := len(buf)
+	var ends [6]int
+	for i, part := range []string{env.ID, env.Type, env.AggregateID, "", "", env.TraceParent} {
+		switch i {
+		case 3:
+			buf = env.OccurredAt.UTC().AppendFormat(buf, time.RFC3339Nano)
+		case 4:
+			buf = strconv.AppendInt(buf, env.Seq, 10)
+		default:
+			buf = append(buf, part...)
+		}
+		ends[i] = len(buf)
+	}
+	part := func(i int) []byte {
+		from := valueEnd
+		if i > 0 {
+			from = ends[i-1]
+		}
+		return buf[from:ends[i]:ends[i]]
+	}
+	er := &eventRecord{}
+	er.headers = [9]kgo.RecordHeader{
+		{Key: HeaderID, Value: part(0)},
+		{Key: HeaderType, Value: part(1)},
+		{Key: HeaderSource, Value: t.source},
+		{Key: HeaderSubject, Value: part(2)},
+		{Key: HeaderTime, Value: part(3)},
+		{Key: HeaderSpecVersion, Value: specVersion},
+		{Key: HeaderContentType, Value: contentTypeJSON},
+		{Key: HeaderSeq, Value: part(4)},
+		{Key: HeaderTraceParent, Value: part(5)},
+	}
+	n := len(er.headers)
+	if env.TraceParent == "" {
+		n-- // no empty trace context: W3C forbids it
+	}
+	er.rec = kgo.Record{Topic: t.topic, Key: part(2), Value: buf[:valueEnd:valueEnd], Headers: er.headers[:n]}
+	return &er.rec, nil
+}
+
+// Header values shared by every record; producers only read them.
+var (
+	specVersion     = []byte(CloudEventsSpecVersion)
+	contentTypeJSON = []byte("application/json")
+)
 
 // Header returns the value of the record's first header named key, and whether there is one.
 func Header(r *kgo.Record, key string) (string, bool) {

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
 	"github.com/cqrses-aws/pipeline/relay/lease"
 	"github.com/cqrses-aws/pipeline/relay/lease/leasetest"
@@ -19,17 +17,17 @@ import (
 // fixture is what a relay under test needs on the real servers: its own lease table, its own event topics and
 // a producer.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	leases *lease.Table
 	prefix string
 	pub    KafkaPublisher
 }
 
-func newFixture(t *testing.T, partitions int32) *fixture {
+func newFixture(t testing.TB, partitions int32) *fixture {
 	t.Helper()
 	return &fixture{
 		t: t, leases: leasetest.Table(t), prefix: testkit.EventTopics(t, partitions),
-		pub: KafkaPublisher{Client: testkit.KafkaClient(t, kgo.RecordDeliveryTimeout(30*time.Second))},
+		pub: KafkaPublisher{Client: testkit.KafkaClient(t, ProducerOpts()...)},
 	}
 }
 
@@ -82,7 +80,7 @@ type running struct {
 }
 
 // start runs r until the test ends or stop is called.
-func start(t *testing.T, r *Relay) *running {
+func start(t testing.TB, r *Relay) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &running{cancel: cancel, done: make(chan error, 1)}
@@ -92,7 +90,7 @@ func start(t *testing.T, r *Relay) *running {
 }
 
 // stop cancels the relay and returns Run's result; it fails the test when Run does not return within 15 s.
-func (r *running) stop(t *testing.T) error {
+func (r *running) stop(t testing.TB) error {
 	t.Helper()
 	r.cancel()
 	if r.over {

@@ -3,11 +3,11 @@ package forward
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
-	"github.com/cqrses-aws/pipeline/internal/kafka"
 	"github.com/cqrses-aws/pipeline/schemas"
 )
 
@@ -31,10 +31,16 @@ func (p KafkaPublisher) Publish(ctx context.Context, records []*kgo.Record) erro
 	return nil
 }
 
-// EventRecord returns the Kafka record of a journal event under the topic prefix: the envelope of the
-// contract with its headers.
-func EventRecord(prefix string, r eventstore.Record) (*kgo.Record, error) {
-	return kafka.EventRecord(prefix, Envelope(r))
+// ProducerOpts are the options of the relay's producer: idempotent with acknowledgements from all in-sync
+// replicas (franz-go's defaults, stated because the no-loss guarantee rests on them), no linger (a page is
+// already a batch, and its publisher waits for all of it), and a bounded delivery time so that a long Kafka
+// outage surfaces as an error the reader logs and retries.
+func ProducerOpts() []kgo.Opt {
+	return []kgo.Opt{
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(0),
+		kgo.RecordDeliveryTimeout(30 * time.Second),
+	}
 }
 
 // Envelope returns the published envelope of a journal event.

@@ -18,12 +18,15 @@ import (
 // errFatal marks a failure retrying cannot cure (a journal item the relay cannot publish): the relay stops.
 var errFatal = errors.New("relay cannot go on")
 
-// reader relays one shard whose lease this instance holds: page by page, it publishes the page's events, waits
-// for Kafka's acknowledgement, then checkpoints the page's last sequence number.
+// reader relays one shard whose lease this instance holds, as a pipeline of three goroutines so that the
+// stream, Kafka and the lease table are all busy at once: the read loop fetches and encodes pages; the publish
+// loop sends each page and waits for Kafka's acknowledgement of all of it; the checkpointer records the newest
+// acknowledged position in the lease, coalescing positions that arrive while it writes. A position is thus
+// checkpointed only after every record up to it was acknowledged.
 //
-// Two contexts govern it: stop (the relay's) is looked at between pages, so a shutdown finishes the in-flight
-// page and checkpoints it; work bounds every call and is cancelled when the lease is lost (or the shutdown's
-// grace period ends), so a reader that lost its lease never checkpoints.
+// Two contexts govern it: stop (the relay's) ends the read loop, and the publish loop finishes the page in
+// flight, checkpoints it and drops the pages read ahead; work bounds every call and is cancelled when the lease
+// is lost (or the shutdown's grace period ends), so a reader that lost its lease never checkpoints.
 type reader struct {
 	r        *Relay
 	log      *slog.Logger
@@ -34,6 +37,21 @@ type reader struct {
 	lease    lease.Lease
 	finished bool
 }
+
+// page is one page of the shard, encoded and waiting to be published.
+type page struct {
+	records []*kgo.Record
+	// last is the sequence number of the page's last stream record, "" for an empty page.
+	last string
+	// closed is set on the page that ends a closed shard.
+	closed bool
+	// created holds the stream records' approximate creation times, for the record age metric.
+	created []time.Time
+}
+
+// readAhead is how many encoded pages wait for the publish loop (about 1 MB each at most); the loop publishes
+// all that wait together, so a slow acknowledgement is amortized over more records.
+const readAhead = 4
 
 func (rd *reader) current() lease.Lease {
 	rd.mu.Lock()
@@ -47,9 +65,24 @@ func (rd *reader) setLease(l lease.Lease) {
 	rd.mu.Unlock()
 }
 
-// run reads the shard until it is finished, the relay stops, or the lease is lost; it returns an errFatal error
-// when the shard holds an event it cannot publish.
+// run relays the shard until it is finished, the relay stops, or the lease is lost; it returns an errFatal
+// error when the shard holds an event it cannot publish (after publishing and checkpointing the pages before).
 func (rd *reader) run() error {
+	pages := make(chan page, readAhead)
+	published := make(chan struct{})
+	go func() {
+		defer close(published)
+		rd.publishLoop(pages)
+	}()
+	err := rd.readLoop(pages)
+	close(pages)
+	<-published
+	return err
+}
+
+// readLoop fetches and encodes the shard's pages into pages until the shard's end, the relay's stop or the
+// lease's loss.
+func (rd *reader) readLoop(pages chan<- page) error {
 	l := rd.current()
 	pos := l.Checkpoint
 	iterator := ""
@@ -65,39 +98,154 @@ func (rd *reader) run() error {
 			}
 			iterator = it
 		}
-		page, err := rd.r.src.Records(rd.work, iterator)
+		got, err := rd.r.src.Records(rd.work, iterator)
 		if err != nil {
 			pos = rd.streamError(err, pos)
 			if errors.Is(err, stream.ErrExpiredIterator) || errors.Is(err, stream.ErrTrimmed) {
-				iterator = "" // renewed at once from pos
+				iterator = "" // renewed at once from pos, the last position read
 			} else {
 				rd.wait(retry.next())
 			}
 			continue
 		}
 		retry.reset()
-		last, ok, err := rd.relayPage(page)
-		if err != nil || !ok {
+		p, err := rd.encode(got)
+		if err != nil {
 			return err
 		}
-		closed := page.Next == ""
-		if (last != "" || closed) && !rd.checkpoint(last, closed) {
+		if p.last != "" || p.closed {
+			select {
+			case pages <- p:
+			case <-rd.stop.Done():
+				return nil
+			case <-rd.work.Done():
+				return nil
+			}
+		}
+		if p.last != "" {
+			pos = p.last
+		}
+		if p.closed {
 			return nil
 		}
-		if last != "" {
-			pos = last
-		}
-		if closed {
-			rd.finished = true
-			rd.log.Info("shard read to its end", "shard", l.ShardID)
-			return nil
-		}
-		iterator = page.Next
-		if len(page.Records) == 0 {
+		iterator = got.Next
+		if len(got.Records) == 0 {
 			rd.wait(rd.r.cfg.IdleWait)
 		}
 	}
 	return nil
+}
+
+// publishLoop publishes the pages in order, each time all the pages that wait (a page at least) as one batch,
+// and hands each acknowledged position to the checkpointer; the page that closes the shard is checkpointed as
+// finished once every earlier position is written.
+func (rd *reader) publishLoop(pages <-chan page) {
+	cp := newCheckpointer(rd)
+	defer cp.close()
+	for p := range pages {
+		if rd.work.Err() != nil || rd.stop.Err() != nil {
+			continue // lease lost, or pages read ahead of a shutdown: dropped unpublished, never checkpointed
+		}
+		p = gather(p, pages)
+		if len(p.records) > 0 && !rd.publish(p.records) {
+			continue
+		}
+		now := time.Now()
+		for _, c := range p.created {
+			rd.r.metrics.recordAge.Observe(now.Sub(c).Seconds())
+		}
+		if !p.closed {
+			cp.set(p.last)
+			continue
+		}
+		if cp.close() && rd.checkpoint(p.last, true) {
+			rd.finished = true
+			rd.log.Info("shard read to its end", "shard", rd.current().ShardID)
+		}
+	}
+}
+
+// gather appends to p the pages already waiting in pages, up to the one that closes the shard.
+func gather(p page, pages <-chan page) page {
+	for !p.closed {
+		select {
+		case next, ok := <-pages:
+			if !ok {
+				return p
+			}
+			p.records = append(p.records, next.records...)
+			p.created = append(p.created, next.created...)
+			if next.last != "" {
+				p.last = next.last
+			}
+			p.closed = next.closed
+		default:
+			return p
+		}
+	}
+	return p
+}
+
+// checkpointer writes the newest acknowledged position to the lease in the background, one write at a time.
+type checkpointer struct {
+	rd      *reader
+	mu      sync.Mutex
+	latest  string
+	written string
+	kick    chan struct{}
+	done    chan struct{}
+	closed  bool
+	ok      bool
+}
+
+func newCheckpointer(rd *reader) *checkpointer {
+	c := &checkpointer{rd: rd, kick: make(chan struct{}, 1), done: make(chan struct{}), ok: true}
+	go func() {
+		defer close(c.done)
+		for range c.kick {
+			c.write()
+		}
+	}()
+	return c
+}
+
+// set makes seq the position to checkpoint next.
+func (c *checkpointer) set(seq string) {
+	if seq == "" {
+		return
+	}
+	c.mu.Lock()
+	c.latest = seq
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default: // a write is pending; it will take the newest position
+	}
+}
+
+// write checkpoints the newest position when it is not written yet.
+func (c *checkpointer) write() {
+	c.mu.Lock()
+	seq := c.latest
+	c.mu.Unlock()
+	if seq == c.written || !c.ok {
+		return
+	}
+	if c.ok = c.rd.checkpoint(seq, false); c.ok {
+		c.written = seq
+	}
+}
+
+// close stops the background writer and writes the newest position if needed; it reports whether every
+// position was checkpointed. Later calls return the first result.
+func (c *checkpointer) close() bool {
+	if !c.closed {
+		c.closed = true
+		close(c.kick)
+		<-c.done
+		c.write()
+	}
+	return c.ok && c.latest == c.written
 }
 
 // streamError records a failed stream call and returns the position to read from next: after a trim, the
@@ -123,40 +271,34 @@ func (rd *reader) streamError(err error, pos string) string {
 	return pos
 }
 
-// relayPage publishes the page's inserted events and returns the page's last sequence number ("" for an empty
-// page) once Kafka acknowledged them all; it retries a failed publish until it succeeds or work ends (ok false).
-func (rd *reader) relayPage(page stream.Page) (last string, ok bool, err error) {
-	if len(page.Records) == 0 {
-		return "", true, nil
+// encode turns a page of stream records into the Kafka records of its inserted events; it returns an
+// errFatal error for an item that is not a publishable event.
+func (rd *reader) encode(got stream.Page) (page, error) {
+	p := page{closed: got.Next == ""}
+	if len(got.Records) == 0 {
+		return p, nil
 	}
-	records := make([]*kgo.Record, 0, len(page.Records))
-	for _, sr := range page.Records {
+	p.records = make([]*kgo.Record, 0, len(got.Records))
+	p.created = make([]time.Time, 0, len(got.Records))
+	for _, sr := range got.Records {
+		if !sr.ApproximateCreation.IsZero() {
+			p.created = append(p.created, sr.ApproximateCreation)
+		}
 		if !sr.Insert {
 			continue // the journal is append-only; a change that is not an insert is not an event
 		}
 		ev, err := eventstore.RecordFromItem(sr.NewImage)
 		if err != nil {
-			return "", false, rd.fatal(sr, err)
+			return page{}, rd.fatal(sr, err)
 		}
-		kr, err := EventRecord(rd.r.cfg.TopicPrefix, ev)
-		if err == nil && !rd.r.topics[kr.Topic] {
-			err = fmt.Errorf("aggregate type %q has no topic", ev.AggregateType)
-		}
+		kr, err := rd.r.enc.Record(Envelope(ev))
 		if err != nil {
-			return "", false, rd.fatal(sr, err)
+			return page{}, rd.fatal(sr, err)
 		}
-		records = append(records, kr)
+		p.records = append(p.records, kr)
 	}
-	if len(records) > 0 && !rd.publish(records) {
-		return "", false, nil
-	}
-	now := time.Now()
-	for _, sr := range page.Records {
-		if !sr.ApproximateCreation.IsZero() {
-			rd.r.metrics.recordAge.Observe(now.Sub(sr.ApproximateCreation).Seconds())
-		}
-	}
-	return page.Records[len(page.Records)-1].SequenceNumber, true, nil
+	p.last = got.Records[len(got.Records)-1].SequenceNumber
+	return p, nil
 }
 
 func (rd *reader) fatal(sr stream.Record, err error) error {

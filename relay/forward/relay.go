@@ -64,7 +64,7 @@ type Relay struct {
 	pub     Publisher
 	metrics *Metrics
 	log     *slog.Logger
-	topics  map[string]bool
+	enc     *kafka.EventEncoder
 
 	mu      sync.Mutex
 	readers map[string]*reader
@@ -77,13 +77,9 @@ func New(cfg Config, src stream.Source, leases *lease.Table, pub Publisher, m *M
 		return nil, errors.New("relay: journal table and topic prefix are required")
 	}
 	cfg.applyDefaults()
-	topics := map[string]bool{}
-	for _, t := range kafka.EventTopics(cfg.TopicPrefix, 1) {
-		topics[t.Name] = true
-	}
 	return &Relay{
-		cfg: cfg, src: src, leases: leases, pub: pub, metrics: m, log: log.With("owner", cfg.Owner), topics: topics,
-		readers: map[string]*reader{},
+		cfg: cfg, src: src, leases: leases, pub: pub, metrics: m, log: log.With("owner", cfg.Owner),
+		enc: kafka.NewEventEncoder(cfg.TopicPrefix), readers: map[string]*reader{},
 	}, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
+	"github.com/cqrses-aws/pipeline/internal/kafka"
 	"github.com/cqrses-aws/pipeline/relay/forward"
 )
 
@@ -37,6 +38,7 @@ func (s Seeder) Aggregate(ctx context.Context, aggregateID string) (int, error) 
 		ExpressionAttributeValues: map[string]types.AttributeValue{":aid": &types.AttributeValueMemberS{Value: aggregateID}},
 	})
 	var (
+		enc   = kafka.NewEventEncoder(s.TopicPrefix)
 		batch []*kgo.Record
 		n     int
 	)
@@ -50,7 +52,7 @@ func (s Seeder) Aggregate(ctx context.Context, aggregateID string) (int, error) 
 			if err != nil {
 				return n, fmt.Errorf("journal of %s: %w", aggregateID, err)
 			}
-			rec, err := forward.EventRecord(s.TopicPrefix, ev)
+			rec, err := enc.Record(forward.Envelope(ev))
 			if err != nil {
 				return n, err
 			}

@@ -1,0 +1,53 @@
+package schemas_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/cqrses-aws/pipeline/schemas"
+)
+
+// plain is Envelope without its methods: what encoding/json makes of the fields.
+type plain schemas.Envelope
+
+// FuzzEnvelopeJSONMatchesEncodingJSON checks the hand-written encoder against encoding/json, byte for byte,
+// for any strings (quotes, control characters, HTML, U+2028, invalid UTF-8) and any valid payload.
+func FuzzEnvelopeJSONMatchesEncodingJSON(f *testing.F) {
+	f.Add("01J", "MessagePosted", "room-1", "c\"o\\r\nr<&>", "\u2028\u2029\x00\x1f", "\xff\xfe", int64(7), int64(1e9),
+		[]byte(`{"text":"明日の会議は10時からです"}`))
+	f.Add("", "", "", "", "", "", int64(0), int64(0), []byte(` { "a" : [1, 2,  "x y"] , "b":"\"q\" " } `))
+	f.Add("id", "t", "a", "tab\there", "\b\f", "ok", int64(-1), int64(-62135596800), []byte(`"just a string"`))
+	f.Fuzz(func(t *testing.T, id, typ, agg, corr, cause, tp string, seq, unix int64, payload []byte) {
+		if !json.Valid(payload) {
+			return // the property is about valid payloads; invalid ones are refused (test below)
+		}
+		at := time.Unix(unix%253402300799, 123456789).In(time.FixedZone("x", 3600))
+		env := schemas.Envelope{
+			ID: id, Type: typ, Version: 2, AggregateType: agg, AggregateID: agg, Seq: seq, OccurredAt: at,
+			CorrelationID: corr, CausationID: cause, CommandID: id, TraceParent: tp, Payload: payload,
+		}
+		got, err := env.AppendJSON(nil)
+		p := plain(env)
+		p.OccurredAt = p.OccurredAt.UTC()
+		want, wantErr := json.Marshal(p)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("AppendJSON error %v, encoding/json error %v", err, wantErr)
+		}
+		if err == nil && !bytes.Equal(got, want) {
+			t.Fatalf("AppendJSON =\n%s\nencoding/json =\n%s", got, want)
+		}
+	})
+}
+
+func TestEnvelopeJSONRefusesInvalidPayload(t *testing.T) {
+	t.Parallel()
+	env := schemas.Envelope{AggregateID: "room-1", Seq: 3, OccurredAt: time.Now(), Payload: []byte(`{"a":`)}
+	if _, err := env.AppendJSON(nil); err == nil {
+		t.Fatal("AppendJSON accepted a payload that is not JSON")
+	}
+	if _, err := json.Marshal(env); err == nil {
+		t.Fatal("json.Marshal accepted a payload that is not JSON")
+	}
+}
