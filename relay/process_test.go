@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/eventstore/eventstoretest"
 	"github.com/cqrses-aws/pipeline/internal/kafka"
 	"github.com/cqrses-aws/pipeline/internal/platform/auth/authtest"
+	"github.com/cqrses-aws/pipeline/internal/platform/service/servicetest"
 	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
 	"github.com/cqrses-aws/pipeline/relay/lease"
 	"github.com/cqrses-aws/pipeline/relay/lease/leasetest"
@@ -62,33 +62,22 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// process is a service started as its own process, its output kept for the test's log.
+// process is a service started as its own process, its output kept (and printed when the test fails).
 type process struct {
 	name string
 	cmd  *exec.Cmd
-	out  bytes.Buffer
-	mu   sync.Mutex
+	out  *servicetest.Logs
 	done chan struct{}
 }
 
-func (p *process) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
-
-func (p *process) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
+func (p *process) output() string { return p.out.String() }
 
 // startProcess runs the service binary with the stack's endpoints and env added; the test's end stops it
 // (SIGTERM, then SIGKILL) and prints its output when the test failed.
 func startProcess(t *testing.T, service, name string, env map[string]string) *process {
 	t.Helper()
 	st := testkit.MustStack(t)
-	p := &process{name: name, done: make(chan struct{})}
+	p := &process{name: name, out: servicetest.NewLogs(t), done: make(chan struct{})}
 	p.cmd = exec.Command(binary(t, service))
 	p.cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=debug",
@@ -99,17 +88,12 @@ func startProcess(t *testing.T, service, name string, env map[string]string) *pr
 	for k, v := range env {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)
 	}
-	p.cmd.Stdout, p.cmd.Stderr = p, p
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
 	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.stop(t)
-		if t.Failed() {
-			t.Logf("%s output:\n%s", name, p.output())
-		}
-	})
+	t.Cleanup(func() { p.stop(t) })
 	return p
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -12,10 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
-)
 
-// tableActiveTimeout bounds the wait for a new table to become ACTIVE.
-const tableActiveTimeout = 5 * time.Minute
+	"github.com/cqrses-aws/pipeline/internal/platform/awsclient"
+)
 
 // CreateTables creates, for local runs and tests, what the store needs: the journal (aid S hash key, seq N range
 // key, stream with new images), the snapshots table (aid S hash key), the idempotency table (key S hash key,
@@ -40,25 +38,8 @@ func (d *DynamoDB) CreateTables(ctx context.Context) error {
 		hashKeyTable(d.tables.snapshots, attrSnapAggregateID),
 		hashKeyTable(d.tables.idempotency, attrIdemKey),
 	}
-	for i := range specs {
-		specs[i].BillingMode = types.BillingModePayPerRequest
-		name := aws.ToString(specs[i].TableName)
-		if _, err := d.db.CreateTable(ctx, &specs[i]); err != nil {
-			var inUse *types.ResourceInUseException
-			if !errors.As(err, &inUse) {
-				return storeError(ctx, "create table "+name, err)
-			}
-		}
-	}
-	waiter := dynamodb.NewTableExistsWaiter(d.db, func(o *dynamodb.TableExistsWaiterOptions) {
-		o.MinDelay = 100 * time.Millisecond
-		o.MaxDelay = 2 * time.Second
-	})
-	for i := range specs {
-		in := &dynamodb.DescribeTableInput{TableName: specs[i].TableName}
-		if err := waiter.Wait(ctx, in, tableActiveTimeout); err != nil {
-			return storeError(ctx, "wait for table "+aws.ToString(in.TableName), err)
-		}
+	if err := awsclient.EnsureTables(ctx, d.db, specs...); err != nil {
+		return storeError(ctx, "journal tables", err)
 	}
 	if err := d.enableTTL(ctx); err != nil {
 		return err

@@ -309,16 +309,18 @@ func TestLeaseLostMidBatchStopsBeforeCheckpoint(t *testing.T) {
 	}
 }
 
-// blockingPublisher holds its first publish until released, telling when it started.
+// blockingPublisher holds its first publish until released, telling when it started and its size.
 type blockingPublisher struct {
 	Publisher
 	once     sync.Once
+	first    int
 	started  chan struct{}
 	released chan struct{}
 }
 
 func (p *blockingPublisher) Publish(ctx context.Context, records []*kgo.Record) error {
 	p.once.Do(func() {
+		p.first = len(records)
 		close(p.started)
 		<-p.released
 	})
@@ -329,7 +331,7 @@ func (p *blockingPublisher) Publish(ctx context.Context, records []*kgo.Record) 
 // checkpoints it and releases the lease.
 func TestShutdownFinishesTheInFlightBatch(t *testing.T) {
 	t.Parallel()
-	fake, _ := fakeWithShards(1, 100) // pages of 50
+	fake, _ := fakeWithShards(1, 400) // eight pages of 50; the batch in flight holds up to 1+readAhead of them
 	f := newFixture(t, 3)
 	pub := &blockingPublisher{Publisher: f.pub, started: make(chan struct{}), released: make(chan struct{})}
 	r := f.relay(fake.As("r"), pub, nil)
@@ -345,12 +347,15 @@ func TestShutdownFinishesTheInFlightBatch(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	l := f.leaseOf(fakeARN, "shard-0")
-	if l.Checkpoint != fmt.Sprintf("%021d", 50) || l.Owner != "" {
-		t.Errorf("lease after shutdown = %+v, want checkpoint 50 (the in-flight page) and no owner", l)
+	if pub.first >= 400 {
+		t.Fatalf("the first batch held all %d events: nothing was left to stop", pub.first)
 	}
-	if p := relaytest.Consume(t, f.prefix, 50, 30*time.Second); p.Total() != 50 {
-		t.Errorf("%d events on Kafka, want the page's 50", p.Total())
+	l := f.leaseOf(fakeARN, "shard-0")
+	if l.Checkpoint != fmt.Sprintf("%021d", pub.first) || l.Owner != "" {
+		t.Errorf("lease after shutdown = %+v, want checkpoint %d (the batch in flight) and no owner", l, pub.first)
+	}
+	if p := relaytest.Consume(t, f.prefix, pub.first, 30*time.Second); p.Total() != pub.first {
+		t.Errorf("%d events on Kafka, want the batch's %d", p.Total(), pub.first)
 	}
 }
 

@@ -361,23 +361,19 @@ func (rd *reader) lost(err error) {
 }
 
 // wait pauses for d, or less when the relay stops or the lease is lost.
-func (rd *reader) wait(d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-rd.stop.Done():
-	case <-rd.work.Done():
-	}
-}
+func (rd *reader) wait(d time.Duration) { rd.pause(d, rd.stop.Done()) }
 
 // waitWork pauses for d, or less when the lease is lost; a shutdown does not cut it short, so the in-flight
 // page is still relayed and checkpointed.
-func (rd *reader) waitWork(d time.Duration) {
+func (rd *reader) waitWork(d time.Duration) { rd.pause(d, nil) }
+
+// pause waits for d, for the lease's loss, or for stop (nil: never).
+func (rd *reader) pause(d time.Duration, stop <-chan struct{}) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
+	case <-stop:
 	case <-rd.work.Done():
 	}
 }

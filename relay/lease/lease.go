@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cqrses-aws/pipeline/internal/platform/awsclient"
 )
 
 // ErrLost means the lease is no longer this owner's: another instance took it.
@@ -74,9 +76,8 @@ func (t *Table) Name() string { return t.name }
 // Create makes the table when it does not exist (on demand, stream ARN hash key, shard id range key) and
 // waits until it is active.
 func (t *Table) Create(ctx context.Context) error {
-	_, err := t.db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String(t.name),
-		BillingMode: types.BillingModePayPerRequest,
+	err := awsclient.EnsureTables(ctx, t.db, dynamodb.CreateTableInput{
+		TableName: aws.String(t.name),
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(attrStream), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String(attrShard), KeyType: types.KeyTypeRange},
@@ -86,15 +87,8 @@ func (t *Table) Create(ctx context.Context) error {
 			{AttributeName: aws.String(attrShard), AttributeType: types.ScalarAttributeTypeS},
 		},
 	})
-	var inUse *types.ResourceInUseException
-	if err != nil && !errors.As(err, &inUse) {
-		return fmt.Errorf("create lease table %s: %w", t.name, err)
-	}
-	waiter := dynamodb.NewTableExistsWaiter(t.db, func(o *dynamodb.TableExistsWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 50*time.Millisecond, time.Second
-	})
-	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.name)}, time.Minute); err != nil {
-		return fmt.Errorf("lease table %s not active: %w", t.name, err)
+	if err != nil {
+		return fmt.Errorf("lease table: %w", err)
 	}
 	return nil
 }
