@@ -171,6 +171,17 @@ func TestShardSplitReadsParentsFirst(t *testing.T) {
 	relaytest.Eventually(t, 10*time.Second, "p and c1 are finished", func() bool {
 		return f.leaseOf(fakeARN, "p").Finished && f.leaseOf(fakeARN, "c1").Finished
 	})
+
+	// A day later the parent is gone from the stream: its lease is deleted, its children read on.
+	fake.Remove("p")
+	relaytest.Eventually(t, 10*time.Second, "the lease of the removed parent is deleted", func() bool {
+		return f.leaseOf(fakeARN, "p").ShardID == ""
+	})
+	put("g1", low, 51, 60)
+	p = relaytest.Consume(t, f.prefix, 6*50+3*10, time.Minute)
+	if n := len(p.Events[relaytest.RoomID(0)]); n != 60 {
+		t.Errorf("room-0 has %d events after the parent left the stream, want 60", n)
+	}
 }
 
 // TestStreamFaults injects the faults of the stream API the local server never shows: each time the relay

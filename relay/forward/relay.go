@@ -203,6 +203,7 @@ func (r *Relay) assign(ctx context.Context, arn string, wg *sync.WaitGroup, fata
 	for i := range list {
 		leases[list[i].ShardID] = &list[i]
 	}
+	r.forget(ctx, shards, list)
 	eligible := readable(shards, leases)
 	now := time.Now()
 	owners := map[string][]stream.Shard{r.cfg.Owner: nil}
@@ -237,6 +238,23 @@ func (r *Relay) assign(ctx context.Context, arn string, wg *sync.WaitGroup, fata
 		s := owners[richest][0]
 		r.log.Info("taking a shard over for balance", "shard", s.ID, "from", richest)
 		r.take(ctx, arn, s, leases[s.ID], wg, fatal, finished)
+	}
+}
+
+// forget deletes the leases of finished shards that are no longer in the stream: their records are gone and
+// their children are readable without them.
+func (r *Relay) forget(ctx context.Context, shards []stream.Shard, leases []lease.Lease) {
+	present := make(map[string]bool, len(shards))
+	for _, s := range shards {
+		present[s.ID] = true
+	}
+	for _, l := range leases {
+		if !l.Finished || present[l.ShardID] {
+			continue
+		}
+		if err := r.leases.Delete(ctx, l); err != nil && !errors.Is(err, lease.ErrLost) && ctx.Err() == nil {
+			r.log.Warn("delete the lease of a shard gone from the stream failed", "shard", l.ShardID, "error", err)
+		}
 	}
 }
 

@@ -183,6 +183,22 @@ func (t *Table) Release(ctx context.Context, l Lease) error {
 	return err
 }
 
+// Delete removes a lease unless it changed since l was read (ErrLost then): for finished shards that left the
+// stream, whose leases would otherwise pile up as DynamoDB rolls shards over every few hours.
+func (t *Table) Delete(ctx context.Context, l Lease) error {
+	_, err := t.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(t.name),
+		Key:                       key(l.StreamARN, l.ShardID),
+		ConditionExpression:       aws.String("#counter = :counter"),
+		ExpressionAttributeNames:  map[string]string{"#counter": attrCounter},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":counter": num(l.Counter)},
+	})
+	if err != nil {
+		return t.writeError("delete", l.ShardID, err)
+	}
+	return nil
+}
+
 // update applies expr (with its extra attribute names) to the lease on condition that owner and counter are
 // still l's.
 func (t *Table) update(ctx context.Context, op string, l Lease, expr string, names map[string]string,

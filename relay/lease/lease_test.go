@@ -89,6 +89,27 @@ func TestListIsPerStream(t *testing.T) {
 	if err != nil || len(listed) != 2 {
 		t.Fatalf("list = %+v, %v; want the two leases of the stream", listed, err)
 	}
+	// A delete based on an outdated read fails; on the current one it removes the lease.
+	stale := listed[0]
+	if _, err := tbl.Take(ctx, arn, stale.ShardID, "", "p", time.Minute, &stale); err != nil {
+		t.Fatal(err)
+	}
+	if err := tbl.Delete(ctx, stale); !errors.Is(err, lease.ErrLost) {
+		t.Errorf("delete on an outdated read = %v, want ErrLost", err)
+	}
+	if listed, err = tbl.List(ctx, arn); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range listed {
+		if l.ShardID == stale.ShardID {
+			if err := tbl.Delete(ctx, l); err != nil {
+				t.Fatalf("delete: %v", err)
+			}
+		}
+	}
+	if listed, err = tbl.List(ctx, arn); err != nil || len(listed) != 1 {
+		t.Errorf("after delete: %+v, %v; want one lease left", listed, err)
+	}
 	// Creating the table again is a no-op.
 	if err := tbl.Create(ctx); err != nil {
 		t.Errorf("create existing table: %v", err)

@@ -6,6 +6,7 @@ package streamtest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,6 +95,14 @@ func (f *Fake) Split(shardID string, children ...string) {
 	for _, c := range children {
 		f.AddShard(c, shardID)
 	}
+}
+
+// Remove drops a shard from the stream, as DynamoDB does once a closed shard's records are all older than 24 h.
+func (f *Fake) Remove(shardID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.shards = slices.DeleteFunc(f.shards, func(s *shard) bool { return s.id == shardID })
+	delete(f.byID, shardID)
 }
 
 // Trim drops the oldest n records of the shard, as the stream's 24-hour retention does.
