@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
 )
 
 // Envelope is one published event: the metadata every consumer needs around a payload whose shape is given by
@@ -65,12 +67,31 @@ func (e Envelope) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `,"traceparent":`...)
 	dst = appendString(dst, e.TraceParent)
 	dst = append(dst, `,"payload":`...)
-	// Compact validates and copies in one pass, writing after dst's contents into dst's own array.
-	out := bytes.NewBuffer(dst)
-	if err := json.Compact(out, e.Payload); err != nil {
-		return dst, fmt.Errorf("encode envelope of %s seq %d: %w", e.AggregateID, e.Seq, errPayloadNotJSON)
+	if err := fastjson.ValidateBytes(e.Payload); err != nil {
+		return dst, fmt.Errorf("encode envelope of %s seq %d: %w: %w", e.AggregateID, e.Seq, errPayloadNotJSON, err)
 	}
-	return append(out.Bytes(), '}'), nil
+	return append(appendCompact(dst, e.Payload), '}'), nil
+}
+
+// appendCompact appends valid JSON without insignificant white space, as encoding/json does with a
+// RawMessage; compact JSON (what the writer stores) is copied in one go.
+func appendCompact(dst, raw []byte) []byte {
+	inString, escaped := false, false
+	for _, c := range raw {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			var b bytes.Buffer
+			_ = json.Compact(&b, raw) // raw is valid: Compact cannot fail
+			return append(dst, b.Bytes()...)
+		}
+	}
+	return append(dst, raw...)
 }
 
 const hex = "0123456789abcdef"

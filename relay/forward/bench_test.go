@@ -3,6 +3,7 @@ package forward
 import (
 	"context"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"testing"
 	"time"
 
@@ -73,7 +74,9 @@ func relayRound(b testing.TB, f *fixture, events []eventstore.Record, round int)
 		fake.AddShard(fmt.Sprintf("shard-%d", s), "")
 	}
 	for i, e := range events {
-		fake.Append(fmt.Sprintf("shard-%d", i%benchRooms%benchShards), eventstore.JournalItem(e))
+		fake.AppendFresh(fmt.Sprintf("shard-%d", i%benchRooms%benchShards), func() map[string]types.AttributeValue {
+			return eventstore.JournalItem(e)
+		})
 	}
 	for s := range benchShards {
 		fake.Split(fmt.Sprintf("shard-%d", s))
