@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -219,7 +220,7 @@ func TestWriterToKafka(t *testing.T) {
 	writer := startProcess(t, "writer", "writer", map[string]string{
 		"DYNAMODB_TABLE_PREFIX": tablePrefix, "AUTH_HS256_SECRET": secret, "SNAPSHOT_BUCKET": journal.Bucket,
 	})
-	startProcess(t, "relay", "relay", relayEnv(tablePrefix, topicPrefix, leasetest.Table(t).Name(), "e2e"))
+	relay := startProcess(t, "relay", "relay", relayEnv(tablePrefix, topicPrefix, leasetest.Table(t).Name(), "e2e"))
 	base := "http://" + writer.addr(t)
 	token := authtest.MintHS256(t, secret, "alice", time.Hour)
 	post := func(path, body string) map[string]any {
@@ -268,4 +269,28 @@ func TestWriterToKafka(t *testing.T) {
 		t.Error("header ce_id is empty")
 	}
 	t.Logf("message %s of %s relayed with headers %v", msg, room, posted.Headers)
+
+	// The relay's metrics tell the same: two room events, one account event, one shard held.
+	metricsURL := "http://" + relay.addr(t) + "/metrics"
+	want := []string{
+		`relay_records_total{topic="` + topicPrefix + `.room.events"} 2`,
+		`relay_records_total{topic="` + topicPrefix + `.account.events"} 1`,
+		"relay_shards_owned 1",
+		"relay_stream_record_age_seconds_count 3",
+		"relay_produce_latency_seconds_count",
+	}
+	relaytest.Eventually(t, 30*time.Second, "the relay's metrics count the events", func() bool {
+		resp, err := http.Get(metricsURL)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for _, w := range want {
+			if !strings.Contains(string(body), w) {
+				return false
+			}
+		}
+		return true
+	})
 }
