@@ -183,8 +183,10 @@ type view struct {
 	reader string
 }
 
+// StreamARN returns the fake's ARN, whatever the table.
 func (v view) StreamARN(ctx context.Context, table string) (string, error) { return v.f.arn, nil }
 
+// Shards returns the shards in the order they were added.
 func (v view) Shards(ctx context.Context, arn string) ([]stream.Shard, error) {
 	f := v.f
 	f.mu.Lock()
@@ -199,6 +201,7 @@ func (v view) Shards(ctx context.Context, arn string) ([]stream.Shard, error) {
 	return out, nil
 }
 
+// Iterator returns an iterator after the sequence number, or at the oldest record kept.
 func (v view) Iterator(ctx context.Context, arn, shardID, after string) (string, error) {
 	f := v.f
 	f.mu.Lock()
@@ -224,6 +227,7 @@ func (v view) Iterator(ctx context.Context, arn, shardID, after string) (string,
 	return f.iterator(shardID, index), nil
 }
 
+// Records returns a page of at most the fake's page size, recording the read under the view's reader.
 func (v view) Records(ctx context.Context, iterator string) (stream.Page, error) {
 	f := v.f
 	f.mu.Lock()
