@@ -255,6 +255,39 @@ func TestTrimmedDataIsReported(t *testing.T) {
 	})
 }
 
+// TestVanishedShardIsReportedAndFinished removes a shard from the stream while it is read far behind (its
+// records past the retention): the relay reports the loss, finishes the shard and reads its child.
+func TestVanishedShardIsReportedAndFinished(t *testing.T) {
+	t.Parallel()
+	fake := streamtest.New(fakeARN, 10)
+	fake.AddShard("old", "")
+	fake.Append("old", relaytest.Items(relaytest.Interleaved(2, 50))...) // ten pages: more than read ahead
+	fake.Split("old", "new")
+	fake.Append("new", relaytest.Items(relaytest.Interleaved(2, 10))[:2]...) // seq 1 of both rooms, again
+	f := newFixture(t, 3)
+	// Slow the first publish so that the shard leaves the stream while its reader is in the middle of it.
+	pub := &hookPublisher{Publisher: f.pub, hook: func() { fake.Remove("old") }}
+	r := f.relay(fake.As("r"), pub, nil)
+	start(t, r)
+	relaytest.Eventually(t, 30*time.Second, "the child is read after the parent vanished", func() bool {
+		for _, rd := range fake.Reads() {
+			if rd.Shard == "new" && rd.Records > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	relaytest.Eventually(t, 30*time.Second, "the vanished shard's lease is finished and deleted", func() bool {
+		return f.leaseOf(fakeARN, "old").ShardID == ""
+	})
+	if n := testutil.ToFloat64(r.metrics.streamErrors.WithLabelValues("gone")); n != 1 {
+		t.Errorf("relay_stream_errors_total{kind=gone} = %v, want 1", n)
+	}
+	if n := testutil.ToFloat64(r.metrics.trimmed); n != 1 {
+		t.Errorf("relay_trimmed_total = %v, want 1", n)
+	}
+}
+
 // flakyPublisher fails its first failures calls, as an unreachable Kafka does, then publishes.
 type flakyPublisher struct {
 	Publisher

@@ -91,6 +91,9 @@ func (rd *reader) readLoop(pages chan<- page) error {
 		if iterator == "" {
 			it, err := rd.r.src.Iterator(rd.work, l.StreamARN, l.ShardID, pos)
 			if err != nil {
+				if rd.vanished(err, pos) {
+					return rd.endVanished(pages)
+				}
 				if pos = rd.streamError(err, pos); !errors.Is(err, stream.ErrTrimmed) {
 					rd.wait(retry.next())
 				}
@@ -100,6 +103,9 @@ func (rd *reader) readLoop(pages chan<- page) error {
 		}
 		got, err := rd.r.src.Records(rd.work, iterator)
 		if err != nil {
+			if rd.vanished(err, pos) {
+				return rd.endVanished(pages)
+			}
 			pos = rd.streamError(err, pos)
 			if errors.Is(err, stream.ErrExpiredIterator) || errors.Is(err, stream.ErrTrimmed) {
 				iterator = "" // renewed at once from pos, the last position read
@@ -246,6 +252,39 @@ func (c *checkpointer) close() bool {
 		c.write()
 	}
 	return c.ok && c.latest == c.written
+}
+
+// vanished reports whether err says the shard is gone and the stream's description agrees: a closed shard
+// whose records all passed the 24-hour retention while the relay was behind. Its unread records are lost.
+func (rd *reader) vanished(err error, pos string) bool {
+	if !errors.Is(err, stream.ErrNotFound) || rd.work.Err() != nil {
+		return false
+	}
+	l := rd.current()
+	shards, serr := rd.r.src.Shards(rd.work, l.StreamARN)
+	if serr != nil {
+		return false
+	}
+	for _, s := range shards {
+		if s.ID == l.ShardID {
+			return false
+		}
+	}
+	rd.r.metrics.streamErrors.WithLabelValues("gone").Inc()
+	rd.r.metrics.trimmed.Inc()
+	rd.log.Error("shard left the stream before it was read to its end: its unread events are missing from Kafka; "+
+		"re-seed the topics from the journal with `relay reseed`", "shard", l.ShardID, "after", pos, "error", err)
+	return true
+}
+
+// endVanished hands the publish loop a page that finishes the gone shard, so its children may be read.
+func (rd *reader) endVanished(pages chan<- page) error {
+	select {
+	case pages <- page{closed: true}:
+	case <-rd.stop.Done():
+	case <-rd.work.Done():
+	}
+	return nil
 }
 
 // streamError records a failed stream call and returns the position to read from next: after a trim, the

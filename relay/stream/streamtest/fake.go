@@ -241,6 +241,9 @@ func (v view) Records(ctx context.Context, iterator string) (stream.Page, error)
 		return stream.Page{}, fmt.Errorf("malformed iterator %q", iterator)
 	}
 	s := f.byID[parts[0]]
+	if s == nil {
+		return stream.Page{}, fmt.Errorf("shard %s: %w", parts[0], stream.ErrNotFound)
+	}
 	index, _ := strconv.Atoi(parts[1])
 	gen, _ := strconv.Atoi(parts[2])
 	if gen != f.gen || (f.expireNth > 0 && f.calls%f.expireNth == 0) {
