@@ -39,8 +39,7 @@ type shard struct {
 	id, parent string
 	closed     bool
 	records    []stream.Record
-	images     []func() map[string]types.AttributeValue // for records appended with AppendFresh
-	trimmed    int                                      // records removed from the front
+	trimmed    int // records removed from the front
 }
 
 type position struct {
@@ -85,32 +84,6 @@ func (f *Fake) Append(shardID string, items ...map[string]types.AttributeValue) 
 		s.records = append(s.records, stream.Record{
 			SequenceNumber: seq, ApproximateCreation: time.Now(), Insert: true, NewImage: item,
 		})
-		if s.images != nil {
-			s.images = append(s.images, nil)
-		}
-	}
-}
-
-// AppendFresh is Append with each item built by its function when a page is read, as the SDK decodes a
-// GetRecords answer into new maps: for streams too long to hold as decoded items (a benchmark's), and so that the
-// items a reader gets are fresh in memory, as they are in production.
-func (f *Fake) AppendFresh(shardID string, build ...func() map[string]types.AttributeValue) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.byID[shardID]
-	if s == nil || s.closed {
-		panic(fmt.Sprintf("streamtest: append to unknown or closed shard %q", shardID))
-	}
-	if s.images == nil {
-		s.images = make([]func() map[string]types.AttributeValue, len(s.records), len(s.records)+len(build))
-	}
-	now := time.Now()
-	for _, b := range build {
-		f.nextSeq++
-		seq := fmt.Sprintf("%021d", f.nextSeq)
-		f.bySeq[seq] = position{shard: shardID, index: len(s.records)}
-		s.records = append(s.records, stream.Record{SequenceNumber: seq, ApproximateCreation: now, Insert: true})
-		s.images = append(s.images, b)
 	}
 }
 
@@ -254,11 +227,6 @@ func (v view) Records(ctx context.Context, iterator string) (stream.Page, error)
 	}
 	end := min(index+f.pageSize, len(s.records))
 	page := stream.Page{Records: append([]stream.Record(nil), s.records[index:end]...)}
-	for i := range page.Records {
-		if s.images != nil && s.images[index+i] != nil {
-			page.Records[i].NewImage = s.images[index+i]()
-		}
-	}
 	if !s.closed || end < len(s.records) {
 		page.Next = f.iterator(s.id, end)
 	}
