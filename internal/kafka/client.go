@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -52,8 +53,9 @@ type Topic struct {
 const KeepForever = "-1"
 
 // EnsureTopics creates the topics that do not exist yet, each with retention.ms=-1 unless its Configs say
-// otherwise; an existing topic is left as it is (its partition count is not changed). It returns the first
-// failure, wrapped with the topic name.
+// otherwise, and waits until the brokers' metadata shows every topic with its partitions (a new topic is not
+// visible at once); an existing topic is left as it is (its partition count is not changed). It returns the first
+// failure, wrapped with the topic name, or the context's error when the topics do not show in time.
 func EnsureTopics(ctx context.Context, adm *kadm.Client, topics ...Topic) error {
 	for _, t := range topics {
 		if t.Partitions < 1 {
@@ -71,7 +73,38 @@ func EnsureTopics(ctx context.Context, adm *kadm.Client, topics ...Topic) error 
 			return fmt.Errorf("create topic %s with %s partitions: %w", t.Name, strconv.Itoa(int(t.Partitions)), err)
 		}
 	}
-	return nil
+	return awaitTopics(ctx, adm, topics)
+}
+
+// awaitTopics polls the metadata every 50 ms until each topic is listed without error and with partitions.
+func awaitTopics(ctx context.Context, adm *kadm.Client, topics []Topic) error {
+	names := make([]string, 0, len(topics))
+	for _, t := range topics {
+		names = append(names, t.Name)
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		details, err := adm.ListTopics(ctx, names...)
+		missing := ""
+		for _, n := range names {
+			if d, ok := details[n]; err == nil && (!ok || d.Err != nil || len(d.Partitions) == 0) {
+				missing = n
+				break
+			}
+		}
+		if err == nil && missing == "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = fmt.Errorf("topic %s not in the metadata yet", missing)
+			}
+			return fmt.Errorf("await topics: %w: %w", ctx.Err(), err)
+		case <-tick.C:
+		}
+	}
 }
 
 func strPtr(s string) *string { return &s }
