@@ -36,6 +36,7 @@ type reader struct {
 	mu       sync.Mutex
 	lease    lease.Lease
 	finished bool
+	lostOnce sync.Once
 }
 
 // page is one page of the shard, encoded and waiting to be published.
@@ -394,9 +395,12 @@ func (rd *reader) checkpoint(seq string, finished bool) bool {
 
 // lost stops the reader because its lease changed hands.
 func (rd *reader) lost(err error) {
-	rd.r.metrics.leasesLost.Inc()
-	rd.log.Warn("lease lost; stopping the shard's reader", "shard", rd.current().ShardID, "error", err)
-	rd.cancel(err)
+	// The renewer and the checkpointer may both find out; the loss is counted once.
+	rd.lostOnce.Do(func() {
+		rd.r.metrics.leasesLost.Inc()
+		rd.log.Warn("lease lost; stopping the shard's reader", "shard", rd.current().ShardID, "error", err)
+		rd.cancel(err)
+	})
 }
 
 // wait pauses for d, or less when the relay stops or the lease is lost.
