@@ -61,4 +61,13 @@ func TestGatherJoinsWaitingPagesUpToTheShardsEnd(t *testing.T) {
 	if got := gather(one("6", false), pages); got.last != "6" || len(got.records) != 1 {
 		t.Errorf("gather on a closed channel = %+v", got)
 	}
+
+	// At most readAhead waiting pages join one batch.
+	many := make(chan page, 2*readAhead)
+	for i := range 2 * readAhead {
+		many <- one(string(rune('a'+i)), false)
+	}
+	if got := gather(one("0", false), many); len(got.records) != 1+readAhead || len(many) != readAhead {
+		t.Errorf("gather took %d records, left %d pages; want %d and %d", len(got.records), len(many), 1+readAhead, readAhead)
+	}
 }

@@ -172,9 +172,10 @@ func (rd *reader) publishLoop(pages <-chan page) {
 	}
 }
 
-// gather appends to p the pages already waiting in pages, up to the one that closes the shard.
+// gather appends to p the pages already waiting in pages, at most readAhead of them (a batch stays bounded
+// while the read loop keeps refilling), and none past the one that closes the shard.
 func gather(p page, pages <-chan page) page {
-	for !p.closed {
+	for n := 0; n < readAhead && !p.closed; n++ {
 		select {
 		case next, ok := <-pages:
 			if !ok {
