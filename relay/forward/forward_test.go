@@ -16,12 +16,13 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
 	"github.com/cqrses-aws/pipeline/internal/eventstore/eventstoretest"
 	"github.com/cqrses-aws/pipeline/internal/kafka"
+	"github.com/cqrses-aws/pipeline/relay/lease/leasetest"
 	"github.com/cqrses-aws/pipeline/relay/relaytest"
 	"github.com/cqrses-aws/pipeline/relay/stream"
 	"github.com/cqrses-aws/pipeline/relay/stream/streamtest"
 )
 
-const fakeARN = "arn:aws:dynamodb:us-east-1:123456789012:table/journal/stream/fake"
+const fakeARN = streamtest.ARN
 
 // TestRelaysEveryEventInOrder writes 10,000 events of 200 rooms into a real journal table while the relay reads
 // its stream: every event reaches Kafka, each room on one partition, its seqs first seen in order.
@@ -226,17 +227,7 @@ func TestTrimmedDataIsReported(t *testing.T) {
 	fake.Append("s", relaytest.Items(relaytest.Interleaved(5, 40))...) // 200 records
 	f := newFixture(t, 3)
 	// A previous relay checkpointed record 50; records up to 120 were trimmed since.
-	ctx := context.Background()
-	old, err := f.leases.Take(ctx, fakeARN, "s", "", "old", time.Minute, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if old, err = f.leases.Checkpoint(ctx, old, fmt.Sprintf("%021d", 50), false, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.leases.Release(ctx, old); err != nil {
-		t.Fatal(err)
-	}
+	leasetest.Checkpointed(t, f.leases, fakeARN, "s", fmt.Sprintf("%021d", 50))
 	fake.Trim("s", 120)
 
 	r := f.relay(fake.As("r"), nil, nil)

@@ -19,7 +19,7 @@ import (
 	"github.com/cqrses-aws/pipeline/relay/stream/streamtest"
 )
 
-const arn = "arn:aws:dynamodb:us-east-1:123456789012:table/journal/stream/fake"
+const arn = streamtest.ARN
 
 // TestReseedRecoversTrimmedEvents is the documented recovery from trimmed stream data: the relay, restarting
 // from a checkpoint whose following records were trimmed, relays what is left and reports the loss; a re-seed
@@ -35,17 +35,8 @@ func TestReseedRecoversTrimmedEvents(t *testing.T) {
 	fake.Append("s", relaytest.Items(events)...)
 
 	leases := leasetest.Table(t)
+	leasetest.Checkpointed(t, leases, arn, "s", fmt.Sprintf("%021d", 50)) // a relay stopped after record 50
 	ctx := context.Background()
-	old, err := leases.Take(ctx, arn, "s", "", "old", time.Minute, nil)
-	if err == nil {
-		old, err = leases.Checkpoint(ctx, old, fmt.Sprintf("%021d", 50), false, time.Minute)
-	}
-	if err == nil {
-		err = leases.Release(ctx, old)
-	}
-	if err != nil {
-		t.Fatalf("set up the old checkpoint: %v", err)
-	}
 	fake.Trim("s", 120) // records 51..120 are lost from the stream
 
 	prefix := testkit.EventTopics(t, 3)

@@ -32,3 +32,21 @@ func Table(tb testing.TB) *lease.Table {
 	})
 	return t
 }
+
+// Checkpointed leaves in t a released lease of the shard whose checkpoint is seq, as a relay that stopped after
+// relaying up to seq leaves it.
+func Checkpointed(tb testing.TB, t *lease.Table, streamARN, shardID, seq string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	l, err := t.Take(ctx, streamARN, shardID, "", "leasetest", time.Minute, nil)
+	if err == nil {
+		l, err = t.Checkpoint(ctx, l, seq, false, time.Minute)
+	}
+	if err == nil {
+		err = t.Release(ctx, l)
+	}
+	if err != nil {
+		tb.Fatalf("leasetest: checkpoint %s of %s: %v", seq, shardID, err)
+	}
+}

@@ -17,6 +17,9 @@ import (
 	"github.com/cqrses-aws/pipeline/relay/stream"
 )
 
+// ARN is a stream ARN for tests that need only one fake stream.
+const ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/journal/stream/fake"
+
 // Fake is one stream in memory. Its methods are safe for concurrent use.
 type Fake struct {
 	arn      string
