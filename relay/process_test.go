@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -162,20 +163,30 @@ func TestKillNineMidStream(t *testing.T) {
 	seeding.Store(true)
 	killed := make(chan error, 1)
 	go func() {
-		// Kill at a random moment once the first relay checkpointed something: mid-stream.
+		// Kill at a random moment mid-stream: once the first relay's checkpoint has moved a random number of
+		// stream records (0 to 2,999) past its first one.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
-		for checkpoint(ctx, leases, arn).Checkpoint == "" {
+		var startAt *big.Int
+		past := big.NewInt(int64(rand.IntN(3000)))
+		for {
+			if cp, ok := new(big.Int).SetString(checkpoint(ctx, leases, arn).Checkpoint, 10); ok {
+				if startAt == nil {
+					startAt = cp
+				}
+				if new(big.Int).Sub(cp, startAt).Cmp(past) >= 0 {
+					break
+				}
+			}
 			select {
 			case <-ctx.Done():
-				killed <- fmt.Errorf("the first relay checkpointed nothing within 2 minutes")
+				killed <- fmt.Errorf("the first relay's checkpoint did not move %v records within 2 minutes", past)
 				return
 			case <-tick.C:
 			}
 		}
-		time.Sleep(time.Duration(rand.IntN(2000)) * time.Millisecond) // the random moment of the kill, not a wait
 		at := checkpoint(ctx, leases, arn).Checkpoint
 		first.kill9()
 		if !seeding.Load() {

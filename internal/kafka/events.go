@@ -92,43 +92,44 @@ func (e *EventEncoder) Record(env schemas.Envelope) (*kgo.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	valueEnd := len(buf)
-	var ends [6]int
-	for i, part := range []string{env.ID, env.Type, env.AggregateID, "", "", env.TraceParent} {
-		switch i {
-		case 3:
-			buf = env.OccurredAt.UTC().AppendFormat(buf, time.RFC3339Nano)
-		case 4:
-			buf = strconv.AppendInt(buf, env.Seq, 10)
-		default:
-			buf = append(buf, part...)
-		}
-		ends[i] = len(buf)
-	}
-	part := func(i int) []byte {
-		from := valueEnd
-		if i > 0 {
-			from = ends[i-1]
-		}
-		return buf[from:ends[i]:ends[i]]
-	}
+	// The header values follow the JSON in the same array; each is a full slice expression of its own span.
+	value := buf[:len(buf):len(buf)]
+	appended := func(from int) []byte { return buf[from:len(buf):len(buf)] }
+	from := len(buf)
+	buf = append(buf, env.ID...)
+	id := appended(from)
+	from = len(buf)
+	buf = append(buf, env.Type...)
+	typ := appended(from)
+	from = len(buf)
+	buf = append(buf, env.AggregateID...)
+	subject := appended(from)
+	from = len(buf)
+	buf = env.OccurredAt.UTC().AppendFormat(buf, time.RFC3339Nano)
+	at := appended(from)
+	from = len(buf)
+	buf = strconv.AppendInt(buf, env.Seq, 10)
+	seq := appended(from)
+	from = len(buf)
+	buf = append(buf, env.TraceParent...)
+	traceParent := appended(from)
 	er := &eventRecord{}
 	er.headers = [9]kgo.RecordHeader{
-		{Key: HeaderID, Value: part(0)},
-		{Key: HeaderType, Value: part(1)},
+		{Key: HeaderID, Value: id},
+		{Key: HeaderType, Value: typ},
 		{Key: HeaderSource, Value: t.source},
-		{Key: HeaderSubject, Value: part(2)},
-		{Key: HeaderTime, Value: part(3)},
+		{Key: HeaderSubject, Value: subject},
+		{Key: HeaderTime, Value: at},
 		{Key: HeaderSpecVersion, Value: specVersion},
 		{Key: HeaderContentType, Value: contentTypeJSON},
-		{Key: HeaderSeq, Value: part(4)},
-		{Key: HeaderTraceParent, Value: part(5)},
+		{Key: HeaderSeq, Value: seq},
+		{Key: HeaderTraceParent, Value: traceParent},
 	}
 	n := len(er.headers)
 	if env.TraceParent == "" {
 		n-- // no empty trace context: W3C forbids it
 	}
-	er.rec = kgo.Record{Topic: t.topic, Key: part(2), Value: buf[:valueEnd:valueEnd], Headers: er.headers[:n]}
+	er.rec = kgo.Record{Topic: t.topic, Key: subject, Value: value, Headers: er.headers[:n]}
 	return &er.rec, nil
 }
 

@@ -45,14 +45,16 @@ func (c *Config) applyDefaults() {
 		host, _ := os.Hostname()
 		c.Owner = host + "-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(rand.Uint64()%1e6, 10)
 	}
-	for _, d := range []struct {
-		v   *time.Duration
-		def time.Duration
-	}{{&c.LeaseTTL, 10 * time.Second}, {&c.ScanEvery, 2 * time.Second}, {&c.IdleWait, 250 * time.Millisecond},
-		{&c.ShutdownGrace, 10 * time.Second}} {
-		if *d.v <= 0 {
-			*d.v = d.def
-		}
+	orDefault(&c.LeaseTTL, 10*time.Second)
+	orDefault(&c.ScanEvery, 2*time.Second)
+	orDefault(&c.IdleWait, 250*time.Millisecond)
+	orDefault(&c.ShutdownGrace, 10*time.Second)
+}
+
+// orDefault sets *d to def when it is not positive.
+func orDefault(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
 	}
 }
 
