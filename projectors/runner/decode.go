@@ -1,0 +1,75 @@
+package runner
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cqrses-aws/pipeline/internal/eventstore"
+	"github.com/cqrses-aws/pipeline/projectors/projection"
+	"github.com/cqrses-aws/pipeline/schemas"
+)
+
+// errMalformed marks a record that is not an event envelope the projectors can read.
+var errMalformed = errors.New("malformed event record")
+
+// decoded is one record read from Kafka: the event when it decodes, else the reason it is poison.
+type decoded struct {
+	rec   *kgo.Record
+	event projection.Event
+	// aggregateID is the event's aggregate, or the record key when the value does not decode; "" when neither
+	// names one.
+	aggregateID string
+	err         error
+}
+
+// decodeRecord reads rec's envelope, upcasts it to the current version and decodes its payload. A record that
+// fails is returned with err set (poison): undecodable JSON, missing fields, a key that is not the aggregate id,
+// an unknown type or version, or a payload that does not fit its type.
+func (r *Runner) decodeRecord(rec *kgo.Record) decoded {
+	d := decoded{rec: rec, aggregateID: string(rec.Key)}
+	var env schemas.Envelope
+	if err := json.Unmarshal(rec.Value, &env); err != nil {
+		d.err = fmt.Errorf("%w: %w", errMalformed, err)
+		return d
+	}
+	if env.AggregateID != "" {
+		d.aggregateID = env.AggregateID
+	}
+	switch {
+	case env.AggregateID == "" || env.Type == "" || env.Seq < 1:
+		d.err = fmt.Errorf("%w: aggregate_id, type and a seq of at least 1 are required", errMalformed)
+		return d
+	case len(rec.Key) > 0 && string(rec.Key) != env.AggregateID:
+		d.err = fmt.Errorf("%w: key %q is not the aggregate id %q", errMalformed, rec.Key, env.AggregateID)
+		return d
+	}
+	d.event, d.err = r.cfg.Decode(env)
+	d.event.Topic, d.event.Partition, d.event.Offset = rec.Topic, rec.Partition, rec.Offset
+	return d
+}
+
+// DecodeEnvelope upcasts env to its type's current version and decodes its payload: the default Config.Decode.
+// It fails with the schemas package's errors (ErrUnknownType, ErrUnknownVersion, ErrInvalid).
+func DecodeEnvelope(env schemas.Envelope) (projection.Event, error) {
+	up, err := schemas.Upcast(env)
+	if err != nil {
+		return projection.Event{Envelope: env}, err
+	}
+	payload, err := schemas.Decode(up)
+	if err != nil {
+		return projection.Event{Envelope: env}, err
+	}
+	return projection.Event{Envelope: up, Payload: payload, Offset: -1}, nil
+}
+
+// fromJournal turns a journal record into the envelope the relay would have published.
+func fromJournal(r eventstore.Record) schemas.Envelope {
+	return schemas.Envelope{
+		ID: r.EventID, Type: r.Type, Version: r.Version, AggregateType: r.AggregateType, AggregateID: r.AggregateID,
+		Seq: r.Seq, OccurredAt: r.OccurredAt, CorrelationID: r.CorrelationID, CausationID: r.CausationID,
+		CommandID: r.CommandID, TraceParent: r.TraceParent, Payload: r.Payload,
+	}
+}
