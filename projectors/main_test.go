@@ -7,14 +7,11 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
 	"github.com/cqrses-aws/pipeline/internal/platform/service"
 	"github.com/cqrses-aws/pipeline/internal/platform/service/servicetest"
-	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
 )
 
 func TestService(t *testing.T) {
 	t.Parallel()
-	st := testkit.MustStack(t)
-	cfg := Config{HTTP: servicetest.HTTP(), Log: servicetest.Log(), AWS: st.AWS, Kafka: st.Kafka,
-		Postgres: st.Postgres, Search: st.Search}
+	cfg := newHarness(t, 1).cfg
 	broken := cfg
 	broken.Search.URL = "http://127.0.0.1:1"
 	servicetest.Run(t, servicetest.Case{

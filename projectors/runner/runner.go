@@ -116,6 +116,7 @@ func Topics(prefix string) []string {
 // after a shutdown, or the error that stopped it (a client that cannot be built, ctx ending while a batch is
 // being retried: that batch is not committed and will be delivered again).
 func (r *Runner) Run(ctx context.Context) error {
+	first := &accountsFirst{}
 	cl, err := kafka.NewClient(r.cfg.Kafka, append([]kgo.Opt{
 		kgo.ConsumerGroup(projection.GroupID(r.cfg.Name, r.cfg.Version)),
 		kgo.ConsumeTopics(Topics(r.cfg.Kafka.TopicPrefix)...),
@@ -123,6 +124,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.AdjustFetchOffsetsFn(r.adjustOffsets),
+		kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) { first.assigned.Store(true) }),
 		kgo.FetchMaxBytes(64 << 20),
 		kgo.FetchMaxPartitionBytes(8 << 20),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
@@ -138,17 +140,23 @@ func (r *Runner) Run(ctx context.Context) error {
 		return err
 	}
 	r.log.Info("projector started", "group", projection.GroupID(r.cfg.Name, r.cfg.Version))
+	first.start(cl, kafka.EventTopic(r.cfg.Kafka.TopicPrefix, schemas.AggregateTypeRoom))
 	for ctx.Err() == nil {
-		fetches := cl.PollRecords(ctx, r.cfg.BatchSize)
+		pollCtx, cancel := first.pollContext(ctx)
+		fetches := cl.PollRecords(pollCtx, r.cfg.BatchSize)
+		cancel()
 		if fetches.IsClientClosed() {
 			return nil
 		}
 		fetches.EachError(func(topic string, partition int32, err error) {
-			if !errors.Is(err, context.Canceled) {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				r.log.Warn("fetch failed", "topic", topic, "partition", partition, "err", err)
 			}
 		})
 		batch := r.keep(fetches.Records())
+		if first.drained(ctx, len(batch)) {
+			r.log.Info("account events caught up; room events resumed")
+		}
 		if len(batch) > 0 {
 			if err := r.process(ctx, cl, batch); err != nil {
 				cl.AllowRebalance()

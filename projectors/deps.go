@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cqrses-aws/pipeline/internal/eventstore"
+	"github.com/cqrses-aws/pipeline/internal/platform/awsclient"
+	"github.com/cqrses-aws/pipeline/internal/platform/service"
+	"github.com/cqrses-aws/pipeline/internal/searchclient"
+	"github.com/cqrses-aws/pipeline/projectors/projection"
+	"github.com/cqrses-aws/pipeline/projectors/runner"
+	"github.com/cqrses-aws/pipeline/projectors/search"
+	"github.com/cqrses-aws/pipeline/projectors/supervisor"
+	"github.com/cqrses-aws/pipeline/projectors/views"
+)
+
+// deps are the projections and the journal, built on the clients of the configuration.
+type deps struct {
+	projections []projection.Projection
+	journal     runner.Journal
+	closers     []func()
+}
+
+// openDeps builds the clients (through svc, which adds readiness checks and closes them, when svc is not nil),
+// the projections and the journal reader. It fails when a configuration is invalid.
+func openDeps(ctx context.Context, cfg Config, svc *service.Service) (*deps, error) {
+	d := &deps{}
+	var (
+		pool    *pgxpool.Pool
+		clients *awsclient.Clients
+		err     error
+	)
+	if svc != nil {
+		if pool, err = svc.Postgres(ctx, cfg.Postgres); err != nil {
+			return nil, err
+		}
+		if clients, err = svc.AWS(ctx, cfg.AWS); err != nil {
+			return nil, err
+		}
+	} else {
+		if pool, err = pgxpool.New(ctx, cfg.Postgres.URL.Reveal()); err != nil {
+			return nil, errors.New("postgres config: POSTGRES_URL is not a valid connection string")
+		}
+		d.closers = append(d.closers, pool.Close)
+		if clients, err = awsclient.New(ctx, cfg.AWS); err != nil {
+			return nil, errors.Join(err, d.close())
+		}
+	}
+	searchClient, err := newSearchClient(ctx, cfg, svc)
+	if err != nil {
+		return nil, errors.Join(err, d.close())
+	}
+	viewsP, err := views.New(pool, views.Config{Name: cfg.Projectors.ViewsName})
+	if err != nil {
+		return nil, errors.Join(err, d.close())
+	}
+	searchP, err := search.New(searchClient, search.Config{Name: cfg.Projectors.SearchName})
+	if err != nil {
+		return nil, errors.Join(err, d.close())
+	}
+	journal, err := eventstore.NewDynamoDB(eventstore.DynamoDBConfig{
+		DynamoDB: clients.DynamoDB, S3: clients.S3, Bucket: cfg.Projectors.SnapshotBucket,
+		Tables: eventstore.TablesWithPrefix(cfg.Projectors.TablePrefix),
+	})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("journal reader: %w", err), d.close())
+	}
+	d.projections = []projection.Projection{viewsP, searchP}
+	d.journal = journal
+	return d, nil
+}
+
+// newSearchClient builds the search client the configuration names: go-elasticsearch v8 for
+// SEARCH_FLAVOR=elasticsearch, else opensearch-go v4 (SigV4-signed when SEARCH_SIGV4 is set).
+func newSearchClient(ctx context.Context, cfg Config, svc *service.Service) (search.Client, error) {
+	if cfg.Search.Flavor == "elasticsearch" {
+		es, err := searchclient.NewElasticsearch(cfg.Search, searchclient.ElasticsearchOptions{AcceptOpenSearch: cfg.Projectors.AcceptOpenSearch})
+		if err != nil {
+			return nil, err
+		}
+		return search.NewElasticsearchClient(es), nil
+	}
+	if svc != nil {
+		os, err := svc.OpenSearch(ctx, cfg.Search, cfg.AWS)
+		if err != nil {
+			return nil, err
+		}
+		return search.NewOpenSearchClient(os), nil
+	}
+	var sdk aws.Config
+	if cfg.Search.SigV4 {
+		var err error
+		if sdk, err = awsclient.LoadSDKConfig(ctx, cfg.AWS); err != nil {
+			return nil, err
+		}
+	}
+	os, err := searchclient.NewOpenSearch(cfg.Search, sdk)
+	if err != nil {
+		return nil, err
+	}
+	return search.NewOpenSearchClient(os), nil
+}
+
+// supervisor builds the supervisor of the projections, its metrics registered in reg (nil: none).
+func (d *deps) supervisor(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*supervisor.Supervisor, error) {
+	var metrics *runner.Metrics
+	if reg != nil {
+		var err error
+		if metrics, err = runner.NewMetrics(reg); err != nil {
+			return nil, err
+		}
+	}
+	return supervisor.New(supervisor.Config{
+		Runner: runner.Config{
+			Kafka: cfg.Kafka, BatchSize: cfg.Projectors.BatchSize, Journal: d.journal, Logger: log, Metrics: metrics,
+		},
+		Partitions:   cfg.Projectors.Partitions,
+		PollInterval: cfg.Projectors.PollInterval,
+		DrainTimeout: cfg.Projectors.DrainTimeout,
+	})
+}
+
+// close releases what openDeps opened itself (not what svc owns).
+func (d *deps) close() error {
+	for _, c := range d.closers {
+		c()
+	}
+	d.closers = nil
+	return nil
+}

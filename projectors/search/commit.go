@@ -1,0 +1,114 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/valyala/fastjson"
+)
+
+// commit writes the batch in an order that keeps every reader and every crash safe:
+//
+//  1. the new names of renamed accounts, in their bookkeeping documents but with the stored state (so the
+//     state does not run ahead); room processes that post concurrently see them, see verify;
+//  2. the rewrites of stored messages the batch's renames and room deletes affect (refresh, then search);
+//  3. the batch's own messages, with the final names;
+//  4. verify: the senders' names read again, and the messages written with a name that changed meanwhile
+//     rewritten;
+//  5. the saved states.
+func (x *tx) commit(ctx context.Context) error {
+	// Aggregates saved without being applied keep their stored names.
+	var missing []string
+	for id := range x.saved {
+		if _, ok := x.aggs[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if err := x.load(ctx, missing, nil); err != nil {
+		return err
+	}
+	w := newBulkWriter(x.t.cl, x.t.index, x.t.bulkSize, x.t.parallel)
+
+	for _, id := range sortedKeys(x.renamedAccounts) {
+		a := x.aggs[id]
+		if err := w.aggregate(ctx, a, a.state, 2*a.nameSeq-1); err != nil {
+			return err
+		}
+	}
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+
+	written, err := x.rewrite(ctx, w)
+	if err != nil {
+		return err
+	}
+	for _, m := range x.order {
+		room := x.aggs[m.roomID]
+		m.roomSeq = room.batchSeq
+		if !m.deleted {
+			m.roomName = room.name
+			if acct, ok := x.aggs[m.senderID]; ok && acct.nameSeq >= m.senderSeq {
+				m.senderName, m.senderSeq = acct.name, acct.nameSeq
+			}
+			written = append(written, m)
+		}
+		if err := w.message(ctx, m); err != nil {
+			return err
+		}
+	}
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+
+	if err := x.verify(ctx, w, written); err != nil {
+		return err
+	}
+
+	for _, id := range sortedKeys(x.saved) {
+		st := x.saved[id]
+		if err := w.aggregate(ctx, x.aggs[id], st, 2*st.Seq); err != nil {
+			return err
+		}
+	}
+	return w.flush(ctx)
+}
+
+// verify closes the race between this batch's messages and a rename of their sender applied concurrently by
+// another process (account and room events live on different partitions). That process writes the new name
+// (step 1) before it refreshes and searches the sender's messages; this one writes its messages before it
+// reads the names here. So either its search saw these messages, or this read sees the new name and rewrites
+// them; the versions make both rewrites converge.
+func (x *tx) verify(ctx context.Context, w *bulkWriter, written []*message) error {
+	senders := map[string]struct{}{}
+	for _, m := range written {
+		if _, own := x.renamedAccounts[m.senderID]; !own {
+			senders[aggPrefix+m.senderID] = struct{}{}
+		}
+	}
+	if len(senders) == 0 {
+		return nil
+	}
+	fresh := make(map[string]*aggregate, len(senders))
+	err := mget(ctx, x.t.cl, x.t.index, sortedKeys(senders), func(id string, _ int64, src *fastjson.Value) error {
+		a := decodeAggregate(id[len(aggPrefix):], src)
+		fresh[a.id] = a
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("verify senders: %w", err)
+	}
+	for _, m := range written {
+		if a, ok := fresh[m.senderID]; ok && a.nameSeq > m.senderSeq {
+			m.senderName, m.senderSeq = a.name, a.nameSeq
+			if err := w.message(ctx, m); err != nil {
+				return err
+			}
+		}
+	}
+	return w.flush(ctx)
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,0 +1,193 @@
+package search
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/cqrses-aws/pipeline/projectors/projection"
+)
+
+// The composite version of a message document: roomSeq<<senderBits | senderAccountSeq.
+const (
+	senderBits = 24
+	senderMask = 1<<senderBits - 1
+	// deletedLow is the low part of a delete's version, above any account seq, so a delete at room seq R wins
+	// over every document written at R.
+	deletedLow = senderMask
+)
+
+// aggPrefix starts the id of an aggregate's bookkeeping document.
+const aggPrefix = "agg:"
+
+// message is one message document as the projection builds it.
+type message struct {
+	id, roomID, roomName, senderID, senderName, text string
+	postedAt, editedAt                               time.Time
+	// roomSeq and senderSeq make the document's version; senderSeq is the seq of the account event whose name
+	// senderName is (0 while unknown).
+	roomSeq, senderSeq int64
+	deleted            bool
+}
+
+// version returns the message's composite external version.
+func (m *message) version() int64 {
+	if m.deleted {
+		return m.roomSeq<<senderBits | deletedLow
+	}
+	return m.roomSeq<<senderBits | m.senderSeq
+}
+
+// aggregate is what the projection keeps of one aggregate in its bookkeeping document.
+type aggregate struct {
+	id, typ string
+	state   projection.State
+	name    string
+	nameSeq int64 // seq of the event that set name
+	deleted bool  // a deleted room
+	// batchSeq is the last seq applied to the aggregate in this batch (0 for none).
+	batchSeq int64
+}
+
+// appendJSONString appends s as a JSON string, replacing invalid UTF-8 with U+FFFD.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// appendTime appends t as a JSON string in RFC 3339 with nanoseconds, UTC, or null for the zero time.
+func appendTime(dst []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '"')
+	dst = t.UTC().AppendFormat(dst, time.RFC3339Nano)
+	return append(dst, '"')
+}
+
+// appendMessageDoc appends m's document.
+func appendMessageDoc(dst []byte, m *message) []byte {
+	dst = append(dst, `{"kind":"message","message_id":`...)
+	dst = appendJSONString(dst, m.id)
+	dst = append(dst, `,"room_id":`...)
+	dst = appendJSONString(dst, m.roomID)
+	dst = append(dst, `,"room_name":`...)
+	dst = appendJSONString(dst, m.roomName)
+	dst = append(dst, `,"sender_id":`...)
+	dst = appendJSONString(dst, m.senderID)
+	dst = append(dst, `,"sender_name":`...)
+	dst = appendJSONString(dst, m.senderName)
+	dst = append(dst, `,"text":`...)
+	dst = appendJSONString(dst, m.text)
+	dst = append(dst, `,"posted_at":`...)
+	dst = appendTime(dst, m.postedAt)
+	dst = append(dst, `,"edited_at":`...)
+	dst = appendTime(dst, m.editedAt)
+	return append(dst, '}')
+}
+
+// appendAggregateDoc appends a's bookkeeping document with state st.
+func appendAggregateDoc(dst []byte, a *aggregate, st projection.State) []byte {
+	dst = append(dst, `{"kind":"aggregate","aggregate_id":`...)
+	dst = appendJSONString(dst, a.id)
+	dst = append(dst, `,"aggregate_type":`...)
+	dst = appendJSONString(dst, a.typ)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendInt(dst, st.Seq, 10)
+	dst = append(dst, `,"parked":`...)
+	dst = strconv.AppendBool(dst, st.Parked)
+	dst = append(dst, `,"name":`...)
+	dst = appendJSONString(dst, a.name)
+	dst = append(dst, `,"name_seq":`...)
+	dst = strconv.AppendInt(dst, a.nameSeq, 10)
+	dst = append(dst, `,"deleted":`...)
+	dst = strconv.AppendBool(dst, a.deleted)
+	return append(dst, '}')
+}
+
+// decodeMessage reads a message document's source and its version.
+func decodeMessage(id string, src *fastjson.Value, version int64) (*message, error) {
+	m := &message{
+		id:         id,
+		roomID:     string(src.GetStringBytes("room_id")),
+		roomName:   string(src.GetStringBytes("room_name")),
+		senderID:   string(src.GetStringBytes("sender_id")),
+		senderName: string(src.GetStringBytes("sender_name")),
+		text:       string(src.GetStringBytes("text")),
+		roomSeq:    version >> senderBits,
+		senderSeq:  version & senderMask,
+	}
+	var err error
+	if m.postedAt, err = decodeTime(src, "posted_at"); err != nil {
+		return nil, fmt.Errorf("message %s: %w", id, err)
+	}
+	if m.editedAt, err = decodeTime(src, "edited_at"); err != nil {
+		return nil, fmt.Errorf("message %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// decodeTime reads an RFC 3339 field, zero when null or missing.
+func decodeTime(src *fastjson.Value, field string) (time.Time, error) {
+	raw := src.GetStringBytes(field)
+	if raw == nil {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(raw))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s: %w", field, err)
+	}
+	return t.UTC(), nil
+}
+
+// decodeAggregate reads an aggregate's bookkeeping document.
+func decodeAggregate(id string, src *fastjson.Value) *aggregate {
+	return &aggregate{
+		id:      id,
+		typ:     string(src.GetStringBytes("aggregate_type")),
+		state:   projection.State{Seq: src.GetInt64("seq"), Parked: src.GetBool("parked")},
+		name:    string(src.GetStringBytes("name")),
+		nameSeq: src.GetInt64("name_seq"),
+		deleted: src.GetBool("deleted"),
+	}
+}

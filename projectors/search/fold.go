@@ -1,0 +1,132 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cqrses-aws/pipeline/projectors/projection"
+	"github.com/cqrses-aws/pipeline/schemas"
+)
+
+// errPayload is Apply's answer to an event whose payload is not the current version's Go type.
+var errPayload = errors.New("unexpected payload type")
+
+// Apply folds events into the batch: one mget first for what the events need and the batch does not know
+// (the aggregates' documents, the authors' names, the stored documents of edited messages), then no request
+// until Commit. An event whose seq is not above the last one this batch applied to its aggregate is skipped.
+func (x *tx) Apply(ctx context.Context, events []projection.Event) error {
+	if x.done {
+		return errTxDone
+	}
+	if err := x.prefetch(ctx, events); err != nil {
+		return err
+	}
+	for i := range events {
+		if err := x.fold(&events[i]); err != nil {
+			return fmt.Errorf("apply %s seq %d of %s: %w", events[i].Type, events[i].Seq, events[i].AggregateID, err)
+		}
+	}
+	return nil
+}
+
+// prefetch loads with one mget what folding events needs.
+func (x *tx) prefetch(ctx context.Context, events []projection.Event) error {
+	var aggIDs, msgIDs []string
+	posted := map[string]struct{}{}
+	wantAgg := func(id string) {
+		if _, ok := x.aggs[id]; !ok {
+			aggIDs = append(aggIDs, id)
+		}
+	}
+	for i := range events {
+		e := &events[i]
+		wantAgg(e.AggregateID)
+		switch p := e.Payload.(type) {
+		case *schemas.MessagePostedV1:
+			wantAgg(p.AuthorID)
+			posted[p.MessageID] = struct{}{}
+		case *schemas.MessageEditedV1:
+			_, inBatch := x.msgs[p.MessageID]
+			_, postedHere := posted[p.MessageID]
+			if !inBatch && !postedHere {
+				msgIDs = append(msgIDs, p.MessageID)
+			}
+		}
+	}
+	return x.load(ctx, aggIDs, msgIDs)
+}
+
+// fold applies one event to the batch's in-memory state.
+func (x *tx) fold(e *projection.Event) error {
+	a := x.aggs[e.AggregateID]
+	if e.Seq <= a.batchSeq {
+		return nil // already folded in this batch
+	}
+	a.batchSeq = e.Seq
+	a.id, a.typ = e.AggregateID, e.AggregateType
+	switch p := e.Payload.(type) {
+	case *schemas.AccountRegisteredV1:
+		return x.renameAccount(a, e.Seq, p.Name)
+	case *schemas.AccountRenamedV1:
+		return x.renameAccount(a, e.Seq, p.Name)
+	case *schemas.RoomCreatedV1:
+		a.name, a.nameSeq = p.Name, e.Seq
+	case *schemas.RoomRenamedV1:
+		a.name, a.nameSeq = p.Name, e.Seq
+		x.renamedRooms[a.id] = struct{}{}
+	case *schemas.MemberAddedV2, *schemas.MemberRemovedV1:
+		// Membership lives in the Postgres views; the query API filters by room_id with it.
+	case *schemas.MessagePostedV1:
+		m := x.touch(p.MessageID, a.id)
+		*m = message{id: p.MessageID, roomID: a.id, senderID: p.AuthorID, text: p.Text, postedAt: e.OccurredAt.UTC()}
+	case *schemas.MessageEditedV1:
+		m, ok := x.msgs[p.MessageID]
+		if !ok {
+			stored := x.stored[p.MessageID]
+			if stored == nil {
+				// No document to edit: the message was deleted (or never posted). An edit never revives one.
+				return nil
+			}
+			m = x.touch(p.MessageID, a.id)
+			*m = *stored
+		}
+		if !m.deleted {
+			m.text, m.editedAt = p.Text, e.OccurredAt.UTC()
+		}
+	case *schemas.MessageDeletedV1:
+		x.touch(p.MessageID, a.id).deleted = true
+	case *schemas.RoomDeletedV1:
+		a.deleted = true
+		x.deletedRooms[a.id] = struct{}{}
+		for _, m := range x.order {
+			if m.roomID == a.id {
+				m.deleted = true
+			}
+		}
+	default:
+		return fmt.Errorf("%w %T", errPayload, e.Payload)
+	}
+	return nil
+}
+
+// renameAccount sets an account's name from its event at seq.
+func (x *tx) renameAccount(a *aggregate, seq int64, name string) error {
+	if seq > senderMask {
+		return fmt.Errorf("account seq %d does not fit the %d bits of a message version", seq, senderBits)
+	}
+	a.name, a.nameSeq = name, seq
+	x.renamedAccounts[a.id] = struct{}{}
+	return nil
+}
+
+// touch returns the batch's entry of message id in room, adding an empty one.
+func (x *tx) touch(id, roomID string) *message {
+	if m, ok := x.msgs[id]; ok {
+		return m
+	}
+	m := &message{id: id, roomID: roomID}
+	x.msgs[id] = m
+	x.order = append(x.order, m)
+	return m
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cqrses-aws/pipeline/internal/platform/logging"
+	"github.com/cqrses-aws/pipeline/projectors/runner"
+	"github.com/cqrses-aws/pipeline/projectors/supervisor"
+)
+
+// toolMain is one of the admin commands (status, rebuild, dlq): it does its work, prints the answer to out
+// and its logs to standard error, and exits.
+type toolMain struct {
+	cmd  string
+	args []string
+	cfg  Config
+	out  io.Writer
+}
+
+// newToolMain checks the command's arguments and returns its constructor.
+func newToolMain(cmd string, args []string) func(context.Context, Config, io.Writer) (*toolMain, error) {
+	return func(_ context.Context, cfg Config, out io.Writer) (*toolMain, error) {
+		want := map[string]int{"status": 0, "rebuild": 1, "dlq": 2}[cmd]
+		if len(args) != want || (cmd == "dlq" && args[0] != "list" && args[0] != "redrive") {
+			return nil, fmt.Errorf("%s: wrong arguments %v\n%s", cmd, args, usage)
+		}
+		return &toolMain{cmd: cmd, args: args, cfg: cfg, out: out}, nil
+	}
+}
+
+// Run does the command and returns its failure.
+func (t *toolMain) Run(ctx context.Context) error {
+	log, err := logging.New(os.Stderr, t.cfg.Log, name)
+	if err != nil {
+		return err
+	}
+	d, err := openDeps(ctx, t.cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	sup, err := d.supervisor(t.cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer sup.Close()
+	switch t.cmd {
+	case "status":
+		return t.status(ctx, sup, d)
+	case "rebuild":
+		p, err := find(d.projections, t.args[0])
+		if err != nil {
+			return err
+		}
+		v, err := sup.Rebuild(ctx, p)
+		if v > 0 {
+			fmt.Fprintf(t.out, "%s: version %d is live\n", p.Name(), v)
+		}
+		return err
+	default:
+		p, err := find(d.projections, t.args[1])
+		if err != nil {
+			return err
+		}
+		if t.args[0] == "list" {
+			records, err := sup.DeadLetters(ctx, p)
+			if err != nil {
+				return err
+			}
+			printDeadLetters(t.out, records)
+			return nil
+		}
+		rep, err := sup.Redrive(ctx, p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(t.out, "%s: applied %d, already applied %d, still failing %d, aggregates unparked %d\n",
+			p.Name(), rep.Applied, rep.Skipped, rep.Failed, rep.Unparked)
+		return nil
+	}
+}
+
+// status prints every projection's live version, dead-letter count and per-partition position.
+func (t *toolMain) status(ctx context.Context, sup *supervisor.Supervisor, d *deps) error {
+	w := tabwriter.NewWriter(t.out, 0, 4, 2, ' ', 0)
+	var errs []error
+	for _, p := range d.projections {
+		st, err := sup.Status(ctx, p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		live := "none"
+		if st.Live > 0 {
+			live = fmt.Sprintf("v%d", st.Live)
+		}
+		fmt.Fprintf(w, "%s\tlive %s\tdlq %d\t\t\n", st.Name, live, st.DLQ)
+		for _, v := range st.Versions {
+			var total int64
+			for _, l := range v.Lags {
+				total += l.Lag()
+				fmt.Fprintf(w, "  v%d\t%s/%d\tcommitted %d\tend %d\tlag %d\n", v.Version, l.Topic, l.Partition, l.Committed, l.End, l.Lag())
+			}
+			fmt.Fprintf(w, "  v%d\ttotal\t\t\tlag %d\n", v.Version, total)
+		}
+	}
+	return errors.Join(append(errs, w.Flush())...)
+}
+
+// printDeadLetters prints one line per dead-lettered record: where it came from, its aggregate and why.
+func printDeadLetters(out io.Writer, records []*kgo.Record) {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "DLQ OFFSET\tFROM\tAGGREGATE\tREASON\tERROR")
+	for _, r := range records {
+		from := fmt.Sprintf("%s/%s@%s", hdr(r, runner.HeaderDLQTopic), hdr(r, runner.HeaderDLQPartition), hdr(r, runner.HeaderDLQOffset))
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", r.Offset, from, r.Key, hdr(r, runner.HeaderDLQReason),
+			strings.ReplaceAll(hdr(r, runner.HeaderDLQError), "\n", " "))
+	}
+	_ = w.Flush()
+	fmt.Fprintf(out, "%d dead-lettered events\n", len(records))
+}
+
+func hdr(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,77 @@
+package views
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/cqrses-aws/pipeline/projectors/projection"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Open creates version's schema when it is missing and migrates it to the code's tables, then returns its
+// target. An advisory lock makes concurrent Opens of the same version, in any process, take turns.
+func (p *Projection) Open(ctx context.Context, version int) (projection.Target, error) {
+	if version < 1 {
+		return nil, fmt.Errorf("open %s version %d: want 1 or more", p.name, version)
+	}
+	schema := projection.TargetName(p.name, version)
+	if err := p.createAndMigrate(ctx, schema); err != nil {
+		return nil, fmt.Errorf("open %s: %w", schema, err)
+	}
+	return newTarget(p.pool, schema), nil
+}
+
+func (p *Projection) createAndMigrate(ctx context.Context, schema string) (err error) {
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire connection: %w", err)
+	}
+	defer conn.Release()
+	key := "views-target:" + schema
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(hashtextextended($1, 0))", key); err != nil {
+		return fmt.Errorf("lock %s: %w", key, err)
+	}
+	defer func() {
+		_, unlockErr := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
+		if unlockErr != nil {
+			// A session lock dies with its connection: close this one rather than hand it back still locked.
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+			err = errors.Join(err, fmt.Errorf("unlock %s: %w", key, unlockErr))
+		}
+	}()
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	return p.migrate(ctx, schema)
+}
+
+// migrate applies the embedded migrations to schema over a database/sql handle whose search_path is schema, so
+// that goose keeps a version table per target.
+func (p *Projection) migrate(ctx context.Context, schema string) error {
+	cfg := p.pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	files, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, files, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
