@@ -1,7 +1,10 @@
 package main
 
 import (
+	"strings"
+
 	"context"
+	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -54,16 +57,24 @@ func TestRebuildWhileCommandsAndQueriesRun(t *testing.T) {
 	var queries, failures atomic.Int64
 	var firstFailure atomic.Value
 	wg.Add(2)
-	go func() { // the commands
+	go func() { // the commands: about 100 events/s
 		defer wg.Done()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
 		for ctx.Err() == nil {
-			h.produce(50)
+			h.produce(10)
+			select {
+			case <-ctx.Done():
+			case <-tick.C:
+			}
 		}
 	}()
 	go func() { // the queries, on the stable names only
 		defer wg.Done()
 		rooms, messages := 0, 0
-		for ctx.Err() == nil {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for ; ctx.Err() == nil; <-tick.C {
 			err := h.pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM "+pgx.Identifier{h.views.Name(), "rooms"}.Sanitize()+
 				"), (SELECT count(*) FROM "+pgx.Identifier{h.views.Name(), "messages"}.Sanitize()+")").Scan(&rooms, &messages)
 			if ctx.Err() != nil {
@@ -99,4 +110,32 @@ func TestRebuildWhileCommandsAndQueriesRun(t *testing.T) {
 	h.waitCaughtUp(3*time.Minute, h.views, h.index)
 	h.checkModels("after rebuilds under load")
 	t.Logf("%d queries answered during the rebuilds", queries.Load())
+}
+
+// TestSearchServerDownDoesNotSlowTheViews cuts the search projector off its server for 30 s while events keep
+// coming: the views projector catches up meanwhile, the search projector retries (never skips) and catches up
+// once the server is back, and both models equal the fold.
+func TestSearchServerDownDoesNotSlowTheViews(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 4)
+	proxy := testkit.NewProxy(t, strings.TrimPrefix(h.cfg.Search.URL, "http://"))
+	h.cfg.Search.URL = "http://" + proxy.Addr()
+	h.produce(1000)
+	h.start()
+	h.waitCaughtUp(3*time.Minute, h.views, h.index)
+
+	proxy.Stop()
+	down := time.Now()
+	h.produce(3000)
+	h.waitCaughtUp(time.Minute, h.views)
+	if took := time.Since(down); took > 25*time.Second {
+		t.Fatalf("the views took %s to catch up while search was down", took)
+	}
+	if h.caughtUp(h.index) {
+		t.Fatal("the search projector caught up with its server down")
+	}
+	<-time.After(30*time.Second - time.Since(down)) // the outage lasts 30 s
+	proxy.Start()
+	h.waitCaughtUp(2*time.Minute, h.index)
+	h.checkModels("after the search server came back")
 }

@@ -9,12 +9,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,109 +25,16 @@ import (
 	"github.com/cqrses-aws/pipeline/relay/stream"
 )
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
-)
-
-// binary returns the path of the named service built from this module (once per test run).
-func binary(t *testing.T, service string) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "relay-test-bin")
-		for _, s := range []string{"relay", "writer"} {
-			if buildErr != nil {
-				break
-			}
-			out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, s), "../"+s).CombinedOutput()
-			if err != nil {
-				buildErr = fmt.Errorf("go build %s: %v\n%s", s, err, out)
-			}
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return filepath.Join(binDir, service)
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
+	servicetest.RemoveBinaries()
 	os.Exit(code)
 }
 
-// process is a service started as its own process, its output kept (and printed when the test fails).
-type process struct {
-	name string
-	cmd  *exec.Cmd
-	out  *servicetest.Logs
-	done chan struct{}
-}
-
-func (p *process) output() string { return p.out.String() }
-
-// startProcess runs the service binary with the stack's endpoints and env added; the test's end stops it
-// (SIGTERM, then SIGKILL) and prints its output when the test failed.
-func startProcess(t *testing.T, service, name string, env map[string]string) *process {
+// startProcess runs the named service of this module as its own process (see servicetest.StartProcess).
+func startProcess(t *testing.T, service, name string, env map[string]string) *servicetest.Process {
 	t.Helper()
-	st := testkit.MustStack(t)
-	p := &process{name: name, out: servicetest.NewLogs(t), done: make(chan struct{})}
-	p.cmd = exec.Command(binary(t, service))
-	p.cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=debug",
-		"AWS_ENDPOINT_URL=" + st.AWS.EndpointURL, "AWS_REGION=" + st.AWS.Region,
-		"AWS_ACCESS_KEY_ID=" + st.AWS.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + st.AWS.SecretAccessKey.Reveal(),
-		"KAFKA_BROKERS=" + strings.Join(st.Kafka.Brokers, ","),
-	}
-	for k, v := range env {
-		p.cmd.Env = append(p.cmd.Env, k+"="+v)
-	}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() { p.stop(t) })
-	return p
-}
-
-// stop sends SIGTERM and waits up to 20 s, then kills.
-func (p *process) stop(t *testing.T) {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		t.Errorf("%s did not stop within 20s of SIGTERM; killing it", p.name)
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-// kill9 kills the process with SIGKILL and waits for it.
-func (p *process) kill9() {
-	_ = p.cmd.Process.Kill()
-	<-p.done
-}
-
-// addr returns the address the service logged it listens on, waiting up to 30 s.
-func (p *process) addr(t *testing.T) string {
-	t.Helper()
-	var addr string
-	relaytest.Eventually(t, 30*time.Second, p.name+" listens", func() bool {
-		for _, line := range strings.Split(p.output(), "\n") {
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "http server listening" {
-				addr = rec.Addr
-				return true
-			}
-		}
-		return false
-	})
-	return addr
+	return servicetest.StartProcess(t, servicetest.Binary(t, "../"+service), name, nil, env)
 }
 
 // relayEnv is the environment of a relay process on the journal of tablePrefix, with its own lease table.
@@ -188,7 +91,7 @@ func TestKillNineMidStream(t *testing.T) {
 			}
 		}
 		at := checkpoint(ctx, leases, arn).Checkpoint
-		first.kill9()
+		first.Kill9()
 		if !seeding.Load() {
 			killed <- fmt.Errorf("the kill came after the journal was fully written: not mid-stream")
 			return
@@ -232,7 +135,7 @@ func TestWriterToKafka(t *testing.T) {
 		"DYNAMODB_TABLE_PREFIX": tablePrefix, "AUTH_HS256_SECRET": secret, "SNAPSHOT_BUCKET": journal.Bucket,
 	})
 	relay := startProcess(t, "relay", "relay", relayEnv(tablePrefix, topicPrefix, leasetest.Table(t).Name(), "e2e"))
-	base := "http://" + writer.addr(t)
+	base := "http://" + writer.Addr(t)
 	token := authtest.MintHS256(t, secret, "alice", time.Hour)
 	post := func(path, body string) map[string]any {
 		t.Helper()
@@ -282,7 +185,7 @@ func TestWriterToKafka(t *testing.T) {
 	t.Logf("message %s of %s relayed with headers %v", msg, room, posted.Headers)
 
 	// The relay's metrics tell the same: two room events, one account event, one shard held.
-	metricsURL := "http://" + relay.addr(t) + "/metrics"
+	metricsURL := "http://" + relay.Addr(t) + "/metrics"
 	want := []string{
 		`relay_records_total{topic="` + topicPrefix + `.room.events"} 2`,
 		`relay_records_total{topic="` + topicPrefix + `.account.events"} 1`,

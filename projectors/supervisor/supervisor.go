@@ -193,20 +193,49 @@ func (s *Supervisor) reconcile(ctx context.Context, p projection.Projection, run
 			}
 		}
 	}
+	lags := map[int][]runner.PartitionLag{}
 	for v, j := range running {
-		lags, err := s.lags(ctx, p, j.target, v)
+		l, err := s.lags(ctx, p, j.target, v)
 		if err != nil {
 			s.log.Warn("read lag failed", "projector", p.Name(), "version", v, "err", err)
 			continue
 		}
-		s.cfg.Runner.Metrics.SetLag(p.Name(), v, lags)
-		if v == build && runner.CaughtUp(lags) {
+		lags[v] = l
+		s.cfg.Runner.Metrics.SetLag(p.Name(), v, l)
+	}
+	if l, ok := lags[build]; ok && build != 0 {
+		liveLags, liveOK := lags[live]
+		if hasLive && !liveOK {
+			return nil
+		}
+		if caughtUp(l, liveLags) {
 			if err := s.promote(ctx, p, build, live, hasLive, running); err != nil {
 				s.log.Warn("switch failed; trying again", "projector", p.Name(), "version", build, "err", err)
 			}
 		}
 	}
 	return nil
+}
+
+// caughtUp reports whether a new version may replace the live one: on every partition it has applied at least
+// as far as the live version (whose lags are live; nil when there is none, and then the new version must have
+// no lag at all). Under a steady stream of writes a lag of exactly 0 is a moment that may never be observed,
+// while the live version lags too: switching once the new one is at least as fresh never shows readers older
+// data than they saw before, and never a half-built model.
+func caughtUp(next, live []runner.PartitionLag) bool {
+	if live == nil {
+		return runner.CaughtUp(next)
+	}
+	applied := map[string]int64{}
+	for _, l := range live {
+		applied[fmt.Sprintf("%s/%d", l.Topic, l.Partition)] = min(l.Committed, l.End)
+	}
+	for _, l := range next {
+		if l.Committed < applied[fmt.Sprintf("%s/%d", l.Topic, l.Partition)] {
+			return false
+		}
+	}
+	return true
 }
 
 // promote switches p to version and retires the previous live version.
@@ -266,7 +295,7 @@ func (s *Supervisor) Rebuild(ctx context.Context, p projection.Projection) (int,
 	if err := s.EnsureTopics(ctx, p); err != nil {
 		return 0, err
 	}
-	live, _, err := p.Live(ctx)
+	live, hasLive, err := p.Live(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("read the live version of %s: %w", p.Name(), err)
 	}
@@ -290,9 +319,20 @@ func (s *Supervisor) Rebuild(ctx context.Context, p projection.Projection) (int,
 			_ = j.stop()
 		}
 	}()
+	var liveTarget projection.Target
+	if hasLive {
+		if liveTarget, err = p.Open(ctx, live); err != nil {
+			return 0, fmt.Errorf("open the live version of %s: %w", p.Name(), err)
+		}
+		defer liveTarget.Close()
+	}
 	for {
 		lags, err := s.lags(ctx, p, j.target, next)
-		if err == nil && runner.CaughtUp(lags) {
+		var liveLags []runner.PartitionLag
+		if err == nil && hasLive {
+			liveLags, err = s.lags(ctx, p, liveTarget, live)
+		}
+		if err == nil && caughtUp(lags, liveLags) {
 			break
 		}
 		select {
