@@ -88,9 +88,9 @@ func (t *toolMain) Run(ctx context.Context) error {
 	}
 }
 
-// status prints every projection's live version, dead-letter count and per-partition position.
+// status prints every projection's live version and dead-letter count, then its versions' positions on every
+// partition.
 func (t *toolMain) status(ctx context.Context, sup *supervisor.Supervisor, d *deps) error {
-	w := tabwriter.NewWriter(t.out, 0, 4, 2, ' ', 0)
 	var errs []error
 	for _, p := range d.projections {
 		st, err := sup.Status(ctx, p)
@@ -102,17 +102,20 @@ func (t *toolMain) status(ctx context.Context, sup *supervisor.Supervisor, d *de
 		if st.Live > 0 {
 			live = fmt.Sprintf("v%d", st.Live)
 		}
-		fmt.Fprintf(w, "%s\tlive %s\tdlq %d\t\t\n", st.Name, live, st.DLQ)
+		fmt.Fprintf(t.out, "%s: live %s, dlq %d\n", st.Name, live, st.DLQ)
+		w := tabwriter.NewWriter(t.out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "  VERSION\tPARTITION\tCOMMITTED\tEND\tLAG")
 		for _, v := range st.Versions {
 			var total int64
 			for _, l := range v.Lags {
 				total += l.Lag()
-				fmt.Fprintf(w, "  v%d\t%s/%d\tcommitted %d\tend %d\tlag %d\n", v.Version, l.Topic, l.Partition, l.Committed, l.End, l.Lag())
+				fmt.Fprintf(w, "  v%d\t%s/%d\t%d\t%d\t%d\n", v.Version, l.Topic, l.Partition, l.Committed, l.End, l.Lag())
 			}
-			fmt.Fprintf(w, "  v%d\ttotal\t\t\tlag %d\n", v.Version, total)
+			fmt.Fprintf(w, "  v%d\ttotal\t\t\t%d\n", v.Version, total)
 		}
+		errs = append(errs, w.Flush())
 	}
-	return errors.Join(append(errs, w.Flush())...)
+	return errors.Join(errs...)
 }
 
 // printDeadLetters prints one line per dead-lettered record: where it came from, its aggregate and why.
