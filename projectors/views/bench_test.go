@@ -8,12 +8,23 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cqrses-aws/pipeline/internal/eventgen"
+	"github.com/cqrses-aws/pipeline/projectors/projection"
 	"github.com/cqrses-aws/pipeline/projectors/readmodel"
 	"github.com/cqrses-aws/pipeline/projectors/views"
 )
 
-// benchWorkload is a tenth of the acceptance replay: 100,000 events, about 70% MessagePosted, over 1,000 rooms.
-var benchWorkload = workload{events: 100_000, rooms: 1_000, accounts: 5_000, seed: 42}
+// benchEvents returns a tenth of the acceptance replay: 100,000 events of eventgen's default mix (about 70%
+// MessagePosted) over 1,000 rooms and 2,000 accounts, decoded as the runner hands them over.
+func benchEvents(tb testing.TB) []projection.Event {
+	gen := eventgen.New(eventgen.Config{Seed: 1, Accounts: 2_000, Rooms: 1_000})
+	envs := gen.Events(100_000)
+	events := make([]projection.Event, len(envs))
+	for i, env := range envs {
+		events[i] = decoded(tb, env)
+	}
+	return events
+}
 
 const benchBatch = 5_000
 
@@ -22,7 +33,7 @@ const benchBatch = 5_000
 func BenchmarkApply(b *testing.B) {
 	pool := newPool(b)
 	p := newProjection(b, pool)
-	events := benchWorkload.generate(b)
+	events := benchEvents(b)
 	ctx := context.Background()
 	var elapsed time.Duration
 	for i := range b.N {
@@ -50,7 +61,7 @@ func BenchmarkApply(b *testing.B) {
 func BenchmarkCopyReference(b *testing.B) {
 	pool := newPool(b)
 	p := newProjection(b, pool)
-	events := benchWorkload.generate(b)
+	events := benchEvents(b)
 	m := readmodel.New()
 	for _, ev := range events {
 		if err := m.Apply(ev.Envelope); err != nil {
@@ -112,30 +123,4 @@ func finalRows(m *readmodel.Model) (accounts, rooms, members, messages [][]any) 
 		messages = append(messages, []any{msg.ID, msg.RoomID, msg.SenderID, msg.SenderName, msg.Text, msg.PostedAt, edited})
 	}
 	return accounts, rooms, members, messages
-}
-
-
-func TestDebugTimings(t *testing.T) {
-	debugApplyOnce(t)
-	for _, l := range views.Explain[len(views.Explain)*2/3:] {
-		t.Log(l)
-	}
-	for k, v := range views.Timings {
-		t.Logf("%-40s %v", k, v)
-	}
-}
-
-func debugApplyOnce(t *testing.T) {
-	pool := newPool(t)
-	p := newProjection(t, pool)
-	events := benchWorkload.generate(t)
-	ctx := context.Background()
-	target := open(t, p, 1)
-	start := time.Now()
-	for chunk := range slices.Chunk(events, benchBatch) {
-		if err := tryBatch(ctx, target, chunk); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("total %v", time.Since(start))
 }

@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/cqrses-aws/pipeline/projectors/projection"
 	"github.com/cqrses-aws/pipeline/schemas"
 )
@@ -20,46 +18,39 @@ func event(id string, seq int64, payload any) projection.Event {
 	}
 }
 
-func batchOf(events ...projection.Event) (*pgx.Batch, *statements) {
+// planOf folds events and plans their writes as if every room they name existed and nothing else did.
+func planOf(events ...projection.Event) *writes {
 	c := newChanges()
 	for _, ev := range events {
 		c.add(ev)
 	}
-	sql := newStatements(`"s"`)
-	return c.statements(&sql), &sql
-}
-
-// queued returns the arguments of the queued statement sql, or nil when it is not queued.
-func queued(b *pgx.Batch, sql string) []any {
-	for _, q := range b.QueuedQueries {
-		if q.SQL == sql {
-			return q.Arguments
-		}
+	st := &stored{names: map[string]string{}, members: map[memberKey]bool{}}
+	w := c.planRooms(st)
+	live := map[string]bool{}
+	for id := range c.rooms {
+		live[id] = true
 	}
-	return nil
+	c.planRows(w, st, live)
+	return w
 }
 
 func TestFoldPostEditDeleteWritesNoMessage(t *testing.T) {
 	t.Parallel()
-	b, sql := batchOf(
+	w := planOf(
 		event("room-1", 5, &schemas.MessagePostedV1{MessageID: "m1", AuthorID: "a", Text: "hi"}),
 		event("room-1", 6, &schemas.MessageEditedV1{MessageID: "m1", Text: "hello"}),
 		event("room-1", 7, &schemas.MessageDeletedV1{MessageID: "m1"}),
 	)
-	for _, s := range []string{sql.insertMessages, sql.editMessages, sql.deleteMessages, sql.insertUnknownNames} {
-		if args := queued(b, s); args != nil {
-			t.Errorf("queued %q with %v, want nothing", s, args)
-		}
+	if len(w.newMessages) > 0 || len(w.editIDs) > 0 || len(w.delMessages) > 0 {
+		t.Errorf("message writes: new %v, edits %v, deletes %v; want none", w.newMessages, w.editIDs, w.delMessages)
 	}
-	args := queued(b, sql.updateRooms)
-	if args == nil {
-		t.Fatal("room not updated")
+	if len(w.rooms.ids) != 1 || w.rooms.versions[0] != 7 || !w.rooms.lastMessageAt[0].Equal(t0.Add(5*time.Second)) {
+		t.Errorf("room updates %v versions %v last %v; want room-1 at 7, last message at the post",
+			w.rooms.ids, w.rooms.versions, w.rooms.lastMessageAt)
 	}
-	if last := args[2].([]*time.Time); len(last) != 1 || !last[0].Equal(t0.Add(5*time.Second)) {
-		t.Errorf("last_message_at = %v, want the post's time", last)
-	}
-	if v := args[3].([]int64); len(v) != 1 || v[0] != 7 {
-		t.Errorf("version = %v, want [7]", v)
+	sql := newStatements(`"s"`)
+	if n := w.roomBatch(&sql).Len() + w.rowBatch(&sql).Len(); n != 0 {
+		t.Errorf("%d statements besides the room's update, want none", n)
 	}
 }
 
@@ -71,44 +62,60 @@ func TestFoldManyPostsOneRoomUpdate(t *testing.T) {
 			MessageID: "m" + string(rune('A'+i)), AuthorID: "a", Text: "x"}))
 	}
 	events = append(events, event("room-1", 51, &schemas.MessageEditedV1{MessageID: "mA", Text: "edited"}))
-	b, sql := batchOf(events...)
-	upd := queued(b, sql.updateRooms)
-	if ids := upd[0].([]string); len(ids) != 1 {
-		t.Fatalf("room updates %v, want one", ids)
+	w := planOf(events...)
+	if len(w.rooms.ids) != 1 || !w.rooms.lastMessageAt[0].Equal(t0.Add(50*time.Second)) {
+		t.Fatalf("room updates %v last %v; want one, at the 50th post", w.rooms.ids, w.rooms.lastMessageAt)
 	}
-	if last := upd[2].([]*time.Time); !last[0].Equal(t0.Add(50 * time.Second)) {
-		t.Errorf("last_message_at = %v, want the 50th post's", last[0])
+	if len(w.newMessages) != 50 {
+		t.Fatalf("%d messages copied, want 50", len(w.newMessages))
 	}
-	ins := queued(b, sql.insertMessages)
-	if ids := ins[0].([]string); len(ids) != 50 {
-		t.Fatalf("%d messages inserted, want 50", len(ids))
+	if first := w.newMessages[0]; first[4] != "edited" || first[6] == nil {
+		t.Errorf("message mA copied as %v, want its edit folded in", first)
 	}
-	if texts, edited := ins[3].([]string), ins[5].([]*time.Time); texts[0] != "edited" || edited[0] == nil {
-		t.Errorf("message mA inserted with %q edited at %v, want its edit folded in", texts[0], edited[0])
-	}
-	if queued(b, sql.editMessages) != nil {
-		t.Error("an edit of a message posted in the batch was queued as an update")
-	}
-	if len(b.QueuedQueries) != 4 { // names placeholder, share lock, insert messages, update rooms
-		t.Errorf("%d statements queued, want 4", len(b.QueuedQueries))
+	if len(w.editIDs) > 0 {
+		t.Errorf("edits %v of a message posted in the batch, want none", w.editIDs)
 	}
 }
 
 func TestFoldDeletedRoomDropsItsChanges(t *testing.T) {
 	t.Parallel()
-	b, sql := batchOf(
+	w := planOf(
 		event("room-1", 1, &schemas.RoomCreatedV1{Name: "r", CreatedBy: "a"}),
 		event("room-1", 2, &schemas.MemberAddedV2{AccountID: "b", Role: schemas.RoleMember}),
 		event("room-1", 3, &schemas.MessagePostedV1{MessageID: "m1", AuthorID: "a", Text: "hi"}),
 		event("room-1", 4, &schemas.RoomDeletedV1{}),
 		event("room-1", 5, &schemas.RoomRenamedV1{Name: "ghost"}),
 	)
-	for _, s := range []string{sql.insertRooms, sql.updateRooms, sql.upsertMembers, sql.insertMessages} {
-		if args := queued(b, s); args != nil {
-			t.Errorf("queued %q with %v for a deleted room", s, args)
-		}
+	if len(w.createdRooms) > 0 || len(w.rooms.ids) > 0 || len(w.upMemberRooms) > 0 || len(w.newMessages) > 0 {
+		t.Errorf("writes for a deleted room: %+v", w)
 	}
-	if args := queued(b, sql.deleteRooms); args == nil || len(args[0].([]string)) != 1 {
-		t.Errorf("delete rooms = %v, want room-1", args)
+	if len(w.deletedRooms) != 1 {
+		t.Errorf("deleted rooms %v, want room-1", w.deletedRooms)
+	}
+}
+
+func TestFoldMemberCountMovesByActualChanges(t *testing.T) {
+	t.Parallel()
+	c := newChanges()
+	for _, ev := range []projection.Event{
+		event("room-1", 4, &schemas.MemberAddedV2{AccountID: "new", Role: schemas.RoleMember}),
+		event("room-1", 5, &schemas.MemberAddedV2{AccountID: "old", Role: schemas.RoleAdmin}),
+		event("room-1", 6, &schemas.MemberRemovedV1{AccountID: "gone"}),
+		event("room-1", 7, &schemas.MemberRemovedV1{AccountID: "never"}),
+	} {
+		c.add(ev)
+	}
+	st := &stored{names: map[string]string{"new": "New"},
+		members: map[memberKey]bool{{"room-1", "old"}: true, {"room-1", "gone"}: true}}
+	w := c.planRooms(st)
+	c.planRows(w, st, map[string]bool{"room-1": true})
+	if len(w.rooms.membersDelta) != 1 || w.rooms.membersDelta[0] != 0 {
+		t.Errorf("member delta %v, want [0] (one added, one removed, one role change, one no-op)", w.rooms.membersDelta)
+	}
+	if len(w.delMemberAccounts) != 1 || w.delMemberAccounts[0] != "gone" {
+		t.Errorf("deleted members %v, want [gone]", w.delMemberAccounts)
+	}
+	if len(w.upMemberNames) != 2 || w.upMemberNames[0] != "New" {
+		t.Errorf("upserted member names %v, want New first", w.upMemberNames)
 	}
 }

@@ -9,96 +9,141 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// statements returns the batch that writes c: account names first, so that the rows the room events insert
-// read the names current in this transaction, then each table with one statement per kind of change.
-func (c *changes) statements(sql *statements) *pgx.Batch {
-	b := &pgx.Batch{}
-	c.queueAccounts(b, sql)
-	c.queueRooms(b, sql)
-	return b
+// writes are the rows a batch writes, decided from its changes and what is stored.
+type writes struct {
+	renamed, renamedNames []string
+
+	deletedRooms, createdRooms, createdNames []string
+	rooms                                    roomUpdates
+
+	delMemberRooms, delMemberAccounts                       []string
+	upMemberRooms, upMemberAccounts, upMemberNames, upRoles []string
+
+	newMessages           [][]any
+	delMessages, delRooms []string
+	editIDs, editRooms    []string
+	editTexts             []string
+	editAt                []time.Time
 }
 
-func (c *changes) queueAccounts(b *pgx.Batch, sql *statements) {
-	renamed := slices.Sorted(maps.Keys(c.accounts))
-	if len(renamed) > 0 {
-		names := make([]string, len(renamed))
-		versions := make([]int64, len(renamed))
-		for i, id := range renamed {
-			names[i], versions[i] = c.accounts[id].name, c.accounts[id].version
-		}
-		b.Queue(sql.upsertAccounts, renamed, names, versions)
-		b.Queue(sql.upsertNames, renamed, names, versions)
+// planRooms decides the account renames and the room rows to write. member_count moves by the members the
+// batch actually adds and removes, which planRows writes for the rooms that exist.
+func (c *changes) planRooms(st *stored) *writes {
+	w := &writes{}
+	for _, id := range slices.Sorted(maps.Keys(c.accounts)) {
+		w.renamed, w.renamedNames = append(w.renamed, id), append(w.renamedNames, c.accounts[id].name)
 	}
-	// The accounts whose names the new member and message rows copy: a row in names for each, locked FOR SHARE
-	// so that a rename in another transaction waits for this one (and then updates these rows), or this one
-	// waits for it (and then copies the new name).
-	refs := map[string]struct{}{}
+	delta := map[string]int32{}
 	for k, m := range c.members {
-		if !m.removed && !c.rooms[k.room].deleted {
-			refs[k.account] = struct{}{}
+		switch existed := st.members[k]; {
+		case m.removed && existed:
+			delta[k.room]--
+		case !m.removed && !existed:
+			delta[k.room]++
 		}
 	}
-	for _, m := range c.messages {
-		if m.ins != nil && !c.rooms[m.room].deleted {
-			refs[m.ins.sender] = struct{}{}
-		}
-	}
-	for _, id := range renamed {
-		delete(refs, id) // locked already, by the upsert
-	}
-	if len(refs) > 0 {
-		ids := slices.Sorted(maps.Keys(refs))
-		b.Queue(sql.insertUnknownNames, ids)
-		b.Queue(sql.shareNames, ids)
-	}
-	if len(renamed) > 0 {
-		b.Queue(sql.renameMembers, renamed)
-		b.Queue(sql.renameMessages, renamed)
-	}
-}
-
-func (c *changes) queueRooms(b *pgx.Batch, sql *statements) {
-	ids := slices.Sorted(maps.Keys(c.rooms))
-	var deleted, created, createdNames []string
-	var upd roomUpdates
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(c.rooms)) {
 		r := c.rooms[id]
 		switch {
 		case r.deleted:
-			deleted = append(deleted, id)
+			w.deletedRooms = append(w.deletedRooms, id)
 			continue
 		case r.created:
-			created, createdNames = append(created, id), append(createdNames, r.name)
+			w.createdRooms, w.createdNames = append(w.createdRooms, id), append(w.createdNames, r.name)
 		}
 		if r.version > 0 {
-			upd.add(id, r)
+			w.rooms.add(id, r, delta[id])
 		}
 	}
-	if len(deleted) > 0 {
-		b.Queue(sql.deleteRoomMessages, deleted)
-		b.Queue(sql.deleteRoomMembers, deleted)
-		b.Queue(sql.deleteRooms, deleted)
+	return w
+}
+
+// planRows decides the member and message rows to write, in the live rooms only (readmodel ignores events of
+// a room that does not exist).
+func (c *changes) planRows(w *writes, st *stored, live map[string]bool) {
+	name := func(account string) string {
+		if a, ok := c.accounts[account]; ok {
+			return a.name
+		}
+		return st.names[account]
 	}
-	if len(created) > 0 {
-		b.Queue(sql.insertRooms, created, createdNames)
+	keys := slices.SortedFunc(maps.Keys(c.members), func(a, b memberKey) int {
+		return cmp.Or(cmp.Compare(a.room, b.room), cmp.Compare(a.account, b.account))
+	})
+	for _, k := range keys {
+		if !live[k.room] || c.rooms[k.room].deleted {
+			continue
+		}
+		m, existed := c.members[k], st.members[k]
+		switch {
+		case m.removed && existed:
+			w.delMemberRooms, w.delMemberAccounts = append(w.delMemberRooms, k.room), append(w.delMemberAccounts, k.account)
+		case !m.removed:
+			w.upMemberRooms, w.upMemberAccounts = append(w.upMemberRooms, k.room), append(w.upMemberAccounts, k.account)
+			w.upMemberNames, w.upRoles = append(w.upMemberNames, name(k.account)), append(w.upRoles, string(m.role))
+		}
 	}
-	c.queueMembers(b, sql)
-	c.queueMessages(b, sql)
-	// Last, so that member_count counts the members as this batch leaves them.
-	if len(upd.ids) > 0 {
-		b.Queue(sql.updateRooms, upd.ids, upd.names, upd.lastMessageAt, upd.versions, upd.membersChanged)
+	for _, id := range slices.Sorted(maps.Keys(c.messages)) {
+		m := c.messages[id]
+		if c.rooms[m.room].deleted {
+			continue
+		}
+		if m.del {
+			w.delMessages, w.delRooms = append(w.delMessages, id), append(w.delRooms, m.room)
+		}
+		if r := m.ins; r != nil && live[m.room] {
+			var edited *time.Time
+			if !r.editedAt.IsZero() {
+				edited = &r.editedAt
+			}
+			w.newMessages = append(w.newMessages, []any{id, m.room, r.sender, name(r.sender), r.text, r.postedAt, edited})
+		}
+		if e := m.edit; e != nil {
+			w.editIDs, w.editRooms = append(w.editIDs, id), append(w.editRooms, m.room)
+			w.editTexts, w.editAt = append(w.editTexts, e.text), append(w.editAt, e.at)
+		}
+	}
+}
+
+// roomBatch returns the statements that write the renames and the rooms; the last one, if any, returns the
+// rooms that exist.
+func (w *writes) roomBatch(sql *statements) *pgx.Batch {
+	b := &pgx.Batch{}
+	queue(b, sql.renameMembers, len(w.renamed), w.renamed, w.renamedNames)
+	queue(b, sql.renameMessages, len(w.renamed), w.renamed, w.renamedNames)
+	queue(b, sql.deleteRoomMessages, len(w.deletedRooms), w.deletedRooms)
+	queue(b, sql.deleteRoomMembers, len(w.deletedRooms), w.deletedRooms)
+	queue(b, sql.deleteRooms, len(w.deletedRooms), w.deletedRooms)
+	queue(b, sql.insertRooms, len(w.createdRooms), w.createdRooms, w.createdNames)
+	return b
+}
+
+// rowBatch returns the statements that write the members and the messages (the new messages aside, which are
+// copied); deletes come first, so that a message deleted and posted again is copied after its delete.
+func (w *writes) rowBatch(sql *statements) *pgx.Batch {
+	b := &pgx.Batch{}
+	queue(b, sql.deleteMembers, len(w.delMemberRooms), w.delMemberRooms, w.delMemberAccounts)
+	queue(b, sql.upsertMembers, len(w.upMemberRooms), w.upMemberRooms, w.upMemberAccounts, w.upMemberNames, w.upRoles)
+	queue(b, sql.deleteMessages, len(w.delMessages), w.delMessages, w.delRooms)
+	queue(b, sql.editMessages, len(w.editIDs), w.editIDs, w.editRooms, w.editTexts, w.editAt)
+	return b
+}
+
+func queue(b *pgx.Batch, query string, n int, args ...any) {
+	if n > 0 {
+		b.Queue(query, args...)
 	}
 }
 
 type roomUpdates struct {
-	ids            []string
-	names          []*string
-	lastMessageAt  []*time.Time
-	versions       []int64
-	membersChanged []bool
+	ids           []string
+	names         []*string
+	lastMessageAt []*time.Time
+	versions      []int64
+	membersDelta  []int32
 }
 
-func (u *roomUpdates) add(id string, r *roomChange) {
+func (u *roomUpdates) add(id string, r *roomChange, membersDelta int32) {
 	var name *string
 	if r.named {
 		name = &r.name
@@ -108,69 +153,5 @@ func (u *roomUpdates) add(id string, r *roomChange) {
 		last = &r.lastMessageAt
 	}
 	u.ids, u.names, u.lastMessageAt = append(u.ids, id), append(u.names, name), append(u.lastMessageAt, last)
-	u.versions, u.membersChanged = append(u.versions, r.version), append(u.membersChanged, r.membersChanged)
-}
-
-func (c *changes) queueMembers(b *pgx.Batch, sql *statements) {
-	keys := slices.SortedFunc(maps.Keys(c.members), func(a, b memberKey) int {
-		return cmp.Or(cmp.Compare(a.room, b.room), cmp.Compare(a.account, b.account))
-	})
-	var delRooms, delAccounts, upRooms, upAccounts, upRoles []string
-	for _, k := range keys {
-		if c.rooms[k.room].deleted {
-			continue
-		}
-		if m := c.members[k]; m.removed {
-			delRooms, delAccounts = append(delRooms, k.room), append(delAccounts, k.account)
-		} else {
-			upRooms, upAccounts, upRoles = append(upRooms, k.room), append(upAccounts, k.account), append(upRoles, string(m.role))
-		}
-	}
-	if len(delRooms) > 0 {
-		b.Queue(sql.deleteMembers, delRooms, delAccounts)
-	}
-	if len(upRooms) > 0 {
-		b.Queue(sql.upsertMembers, upRooms, upAccounts, upRoles)
-	}
-}
-
-func (c *changes) queueMessages(b *pgx.Batch, sql *statements) {
-	var (
-		delIDs, delRooms                       []string
-		insIDs, insRooms, insSenders, insTexts []string
-		insPosted                              []time.Time
-		insEdited                              []*time.Time
-		editIDs, editRooms, editTexts          []string
-		editAt                                 []time.Time
-	)
-	for _, id := range slices.Sorted(maps.Keys(c.messages)) {
-		m := c.messages[id]
-		if c.rooms[m.room].deleted {
-			continue
-		}
-		if m.del {
-			delIDs, delRooms = append(delIDs, id), append(delRooms, m.room)
-		}
-		if r := m.ins; r != nil {
-			var edited *time.Time
-			if !r.editedAt.IsZero() {
-				edited = &r.editedAt
-			}
-			insIDs, insRooms, insSenders = append(insIDs, id), append(insRooms, m.room), append(insSenders, r.sender)
-			insTexts, insPosted, insEdited = append(insTexts, r.text), append(insPosted, r.postedAt), append(insEdited, edited)
-		}
-		if e := m.edit; e != nil {
-			editIDs, editRooms = append(editIDs, id), append(editRooms, m.room)
-			editTexts, editAt = append(editTexts, e.text), append(editAt, e.at)
-		}
-	}
-	if len(delIDs) > 0 {
-		b.Queue(sql.deleteMessages, delIDs, delRooms)
-	}
-	if len(insIDs) > 0 {
-		b.Queue(sql.insertMessages, insIDs, insRooms, insSenders, insTexts, insPosted, insEdited)
-	}
-	if len(editIDs) > 0 {
-		b.Queue(sql.editMessages, editIDs, editRooms, editTexts, editAt)
-	}
+	u.versions, u.membersDelta = append(u.versions, r.version), append(u.membersDelta, membersDelta)
 }
