@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,8 +11,6 @@ import (
 	"sync"
 
 	"github.com/valyala/fastjson"
-
-	"github.com/cqrses-aws/pipeline/projectors/projection"
 )
 
 // parsers parse the servers' answers; fastjson reads a bulk answer of a thousand items without allocating
@@ -62,14 +61,6 @@ func (w *bulkWriter) message(ctx context.Context, m *message) error {
 		w.buf = appendMeta(w.buf, "index", m.id, m.version(), "external")
 		w.buf = append(appendMessageDoc(w.buf, m), '\n')
 	}
-	return w.added(ctx)
-}
-
-// aggregate adds the index of a's bookkeeping document with state st at version (external_gte, so that a
-// change of Parked alone at the same seq is written).
-func (w *bulkWriter) aggregate(ctx context.Context, a *aggregate, st projection.State, version int64) error {
-	w.buf = appendMeta(w.buf, "index", aggPrefix+a.id, version, "external_gte")
-	w.buf = append(appendAggregateDoc(w.buf, a, st), '\n')
 	return w.added(ctx)
 }
 
@@ -137,8 +128,13 @@ func (w *bulkWriter) do(ctx context.Context, body []byte, n int) error {
 	return nil
 }
 
-// checkBulk returns an error naming the failed items of a bulk answer, if any.
+// checkBulk returns an error naming the failed items of a bulk answer, if any. An answer without errors, by far
+// the most common, is recognized from its start ({"took":N,"errors":false,…}) without parsing its items.
 func checkBulk(raw []byte) error {
+	head := raw[:min(len(raw), 64)]
+	if i := bytes.Index(head, []byte(`"errors":`)); i >= 0 && bytes.HasPrefix(raw[i+len(`"errors":`):], []byte("false")) {
+		return nil
+	}
 	p := parsers.Get()
 	defer parsers.Put(p)
 	v, err := p.ParseBytes(raw)
@@ -178,9 +174,9 @@ func checkBulk(raw []byte) error {
 // errNotObject is the answer to a document that is not a JSON object.
 var errNotObject = errors.New("not a JSON object")
 
-// mget reads ids from index with one request and calls fn for every document found, with its version and
-// source; fn must not keep src after returning.
-func mget(ctx context.Context, cl Client, index string, ids []string, fn func(id string, version int64, src *fastjson.Value) error) error {
+// mget reads ids from index with one request and calls fn for every document found, with the document's entry
+// of the answer (_version, _seq_no, _primary_term) and its source; fn must not keep doc or src after returning.
+func mget(ctx context.Context, cl Client, index string, ids []string, fn func(id string, doc, src *fastjson.Value) error) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -215,7 +211,7 @@ func mget(ctx context.Context, cl Client, index string, ids []string, fn func(id
 		if src == nil || src.Type() != fastjson.TypeObject {
 			return fmt.Errorf("mget %s from %s: source %w", id, index, errNotObject)
 		}
-		if err := fn(id, doc.GetInt64("_version"), src); err != nil {
+		if err := fn(id, doc, src); err != nil {
 			return err
 		}
 	}

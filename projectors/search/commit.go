@@ -5,22 +5,20 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-
-	"github.com/valyala/fastjson"
 )
 
 // commit writes the batch in an order that keeps every reader and every crash safe:
 //
-//  1. the new names of renamed accounts, in their bookkeeping documents but with the stored state (so the
-//     state does not run ahead); room processes that post concurrently see them, see verify;
+//  1. the new names of renamed accounts, in their state buckets but with the stored states (so a state does not
+//     run ahead); room processes that post concurrently see them, see verify;
 //  2. the rewrites of stored messages the batch's renames and room deletes affect (refresh, then search);
 //  3. the batch's own messages, with the final names;
 //  4. verify: the senders' names read again, and the messages written with a name that changed meanwhile
 //     rewritten;
-//  5. the saved states.
+//  5. the saved states, in the touched buckets.
 func (x *tx) commit(ctx context.Context) error {
 	// Aggregates saved without being applied keep their stored names.
-	var missing []string
+	missing := make([]string, 0, len(x.saved))
 	for id := range x.saved {
 		if _, ok := x.aggs[id]; !ok {
 			missing = append(missing, id)
@@ -29,18 +27,19 @@ func (x *tx) commit(ctx context.Context) error {
 	if err := x.load(ctx, missing, nil); err != nil {
 		return err
 	}
-	w := newBulkWriter(x.t.cl, x.t.index, x.t.bulkSize, x.t.parallel)
 
-	for _, id := range sortedKeys(x.renamedAccounts) {
-		a := x.aggs[id]
-		if err := w.aggregate(ctx, a, a.state, 2*a.nameSeq-1); err != nil {
-			return err
+	if len(x.renamedAccounts) > 0 {
+		names := make(map[string]entry, len(x.renamedAccounts))
+		for id := range x.renamedAccounts {
+			a := x.aggs[id]
+			names[id] = a.entry(a.state)
+		}
+		if err := x.writeStates(ctx, names); err != nil {
+			return fmt.Errorf("write new account names: %w", err)
 		}
 	}
-	if err := w.flush(ctx); err != nil {
-		return err
-	}
 
+	w := newBulkWriter(x.t.cl, x.t.index, x.t.bulkSize, x.t.parallel)
 	written, err := x.rewrite(ctx, w)
 	if err != nil {
 		return err
@@ -67,13 +66,17 @@ func (x *tx) commit(ctx context.Context) error {
 		return err
 	}
 
-	for _, id := range sortedKeys(x.saved) {
-		st := x.saved[id]
-		if err := w.aggregate(ctx, x.aggs[id], st, 2*st.Seq); err != nil {
-			return err
-		}
+	if len(x.saved) == 0 {
+		return nil
 	}
-	return w.flush(ctx)
+	states := make(map[string]entry, len(x.saved))
+	for id, st := range x.saved {
+		states[id] = x.aggs[id].entry(st)
+	}
+	if err := x.writeStates(ctx, states); err != nil {
+		return fmt.Errorf("write states: %w", err)
+	}
+	return nil
 }
 
 // verify closes the race between this batch's messages and a rename of their sender applied concurrently by
@@ -85,24 +88,19 @@ func (x *tx) verify(ctx context.Context, w *bulkWriter, written []*message) erro
 	senders := map[string]struct{}{}
 	for _, m := range written {
 		if _, own := x.renamedAccounts[m.senderID]; !own {
-			senders[aggPrefix+m.senderID] = struct{}{}
+			senders[m.senderID] = struct{}{}
 		}
 	}
 	if len(senders) == 0 {
 		return nil
 	}
-	fresh := make(map[string]*aggregate, len(senders))
-	err := mget(ctx, x.t.cl, x.t.index, sortedKeys(senders), func(id string, _ int64, src *fastjson.Value) error {
-		a := decodeAggregate(id[len(aggPrefix):], src)
-		fresh[a.id] = a
-		return nil
-	})
+	fresh, err := readEntries(ctx, x.t.cl, x.t.index, sortedKeys(senders))
 	if err != nil {
 		return fmt.Errorf("verify senders: %w", err)
 	}
 	for _, m := range written {
-		if a, ok := fresh[m.senderID]; ok && a.nameSeq > m.senderSeq {
-			m.senderName, m.senderSeq = a.name, a.nameSeq
+		if e, ok := fresh[m.senderID]; ok && e.nameSeq > m.senderSeq {
+			m.senderName, m.senderSeq = e.name, e.nameSeq
 			if err := w.message(ctx, m); err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package search
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -19,9 +18,6 @@ const (
 	// over every document written at R.
 	deletedLow = senderMask
 )
-
-// aggPrefix starts the id of an aggregate's bookkeeping document.
-const aggPrefix = "agg:"
 
 // message is one message document as the projection builds it.
 type message struct {
@@ -41,15 +37,39 @@ func (m *message) version() int64 {
 	return m.roomSeq<<senderBits | m.senderSeq
 }
 
-// aggregate is what the projection keeps of one aggregate in its bookkeeping document.
+// aggregate is what a tx knows of one aggregate: its stored entry, and the name and flags as this batch leaves
+// them.
 type aggregate struct {
 	id, typ string
+	// state is the stored State; base the stored entry, which a write of the aggregate's bucket must still find.
 	state   projection.State
+	base    entry
 	name    string
 	nameSeq int64 // seq of the event that set name
 	deleted bool  // a deleted room
 	// batchSeq is the last seq applied to the aggregate in this batch (0 for none).
 	batchSeq int64
+}
+
+// newAggregate returns aggregate id as stored in e (the zero entry for one never seen).
+func newAggregate(id string, e entry) *aggregate {
+	return &aggregate{
+		id: id, typ: e.typ, state: projection.State{Seq: e.seq, Parked: e.parked}, base: e,
+		name: e.name, nameSeq: e.nameSeq, deleted: e.deleted,
+	}
+}
+
+// entry returns what a's bucket is to hold with state st. The stored seq never goes back: a replay that saves
+// an older state (possible only without the runner's duplicate filter) keeps the stored one.
+func (a *aggregate) entry(st projection.State) entry {
+	if st.Seq < a.base.seq {
+		st = projection.State{Seq: a.base.seq, Parked: a.base.parked}
+	}
+	typ := a.typ
+	if typ == "" {
+		typ = a.base.typ
+	}
+	return entry{typ: typ, seq: st.Seq, parked: st.Parked, name: a.name, nameSeq: a.nameSeq, deleted: a.deleted}
 }
 
 // appendJSONString appends s as a JSON string, replacing invalid UTF-8 with U+FFFD.
@@ -126,25 +146,6 @@ func appendMessageDoc(dst []byte, m *message) []byte {
 	return append(dst, '}')
 }
 
-// appendAggregateDoc appends a's bookkeeping document with state st.
-func appendAggregateDoc(dst []byte, a *aggregate, st projection.State) []byte {
-	dst = append(dst, `{"kind":"aggregate","aggregate_id":`...)
-	dst = appendJSONString(dst, a.id)
-	dst = append(dst, `,"aggregate_type":`...)
-	dst = appendJSONString(dst, a.typ)
-	dst = append(dst, `,"seq":`...)
-	dst = strconv.AppendInt(dst, st.Seq, 10)
-	dst = append(dst, `,"parked":`...)
-	dst = strconv.AppendBool(dst, st.Parked)
-	dst = append(dst, `,"name":`...)
-	dst = appendJSONString(dst, a.name)
-	dst = append(dst, `,"name_seq":`...)
-	dst = strconv.AppendInt(dst, a.nameSeq, 10)
-	dst = append(dst, `,"deleted":`...)
-	dst = strconv.AppendBool(dst, a.deleted)
-	return append(dst, '}')
-}
-
 // decodeMessage reads a message document's source and its version.
 func decodeMessage(id string, src *fastjson.Value, version int64) (*message, error) {
 	m := &message{
@@ -178,16 +179,4 @@ func decodeTime(src *fastjson.Value, field string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%s: %w", field, err)
 	}
 	return t.UTC(), nil
-}
-
-// decodeAggregate reads an aggregate's bookkeeping document.
-func decodeAggregate(id string, src *fastjson.Value) *aggregate {
-	return &aggregate{
-		id:      id,
-		typ:     string(src.GetStringBytes("aggregate_type")),
-		state:   projection.State{Seq: src.GetInt64("seq"), Parked: src.GetBool("parked")},
-		name:    string(src.GetStringBytes("name")),
-		nameSeq: src.GetInt64("name_seq"),
-		deleted: src.GetBool("deleted"),
-	}
 }

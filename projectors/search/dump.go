@@ -34,19 +34,28 @@ func Dump(ctx context.Context, cl Client, index string) (*readmodel.Model, error
 	if err != nil {
 		return nil, fmt.Errorf("dump messages of %s: %w", index, err)
 	}
-	err = scan(ctx, cl, index, []byte(`{"term":{"kind":"aggregate"}}`), "aggregate_id",
-		func(_ string, _ int64, src *fastjson.Value) error {
-			a := decodeAggregate(string(src.GetStringBytes("aggregate_id")), src)
+	buckets := make([]string, stateBuckets)
+	for n := range buckets {
+		buckets[n] = bucketID(n)
+	}
+	err = mget(ctx, cl, index, buckets, func(_ string, _, src *fastjson.Value) error {
+		obj, err := src.Get("states").Object()
+		if err != nil {
+			return err
+		}
+		obj.Visit(func(key []byte, v *fastjson.Value) {
+			id, e := string(key), decodeEntry(v)
 			switch {
-			case a.typ == schemas.AggregateTypeAccount && a.nameSeq > 0:
-				model.Accounts[a.id] = readmodel.Account{ID: a.id, Name: a.name, Version: a.state.Seq}
-			case a.typ == schemas.AggregateTypeRoom && a.nameSeq > 0 && !a.deleted:
-				model.Rooms[a.id] = readmodel.Room{ID: a.id, Name: a.name, Version: a.state.Seq}
+			case e.typ == schemas.AggregateTypeAccount && e.nameSeq > 0:
+				model.Accounts[id] = readmodel.Account{ID: id, Name: e.name, Version: e.seq}
+			case e.typ == schemas.AggregateTypeRoom && e.nameSeq > 0 && !e.deleted:
+				model.Rooms[id] = readmodel.Room{ID: id, Name: e.name, Version: e.seq}
 			}
-			return nil
 		})
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("dump aggregates of %s: %w", index, err)
+		return nil, fmt.Errorf("dump states of %s: %w", index, err)
 	}
 	return model, nil
 }

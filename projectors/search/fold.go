@@ -13,8 +13,9 @@ import (
 var errPayload = errors.New("unexpected payload type")
 
 // Apply folds events into the batch: one mget first for what the events need and the batch does not know
-// (the aggregates' documents, the authors' names, the stored documents of edited messages), then no request
-// until Commit. An event whose seq is not above the last one this batch applied to its aggregate is skipped.
+// (the aggregates' state buckets, the authors' names, the stored documents of edited messages), then no request
+// until Commit. An event whose seq is not above the stored state's seq, or the last one this batch applied to
+// its aggregate, is skipped: it was applied already.
 func (x *tx) Apply(ctx context.Context, events []projection.Event) error {
 	if x.done {
 		return errTxDone
@@ -60,8 +61,8 @@ func (x *tx) prefetch(ctx context.Context, events []projection.Event) error {
 // fold applies one event to the batch's in-memory state.
 func (x *tx) fold(e *projection.Event) error {
 	a := x.aggs[e.AggregateID]
-	if e.Seq <= a.batchSeq {
-		return nil // already folded in this batch
+	if e.Seq <= a.batchSeq || e.Seq <= a.state.Seq {
+		return nil
 	}
 	a.batchSeq = e.Seq
 	a.id, a.typ = e.AggregateID, e.AggregateType
@@ -110,10 +111,15 @@ func (x *tx) fold(e *projection.Event) error {
 	return nil
 }
 
-// renameAccount sets an account's name from its event at seq.
+// renameAccount sets an account's name from its event at seq. A stored name may be newer than the stored state
+// (a crash after step 1 of commit): an older name is then ignored, and the same one written again, with the
+// rewrite of its messages that the crash may have cut short.
 func (x *tx) renameAccount(a *aggregate, seq int64, name string) error {
 	if seq > senderMask {
 		return fmt.Errorf("account seq %d does not fit the %d bits of a message version", seq, senderBits)
+	}
+	if seq < a.nameSeq {
+		return nil
 	}
 	a.name, a.nameSeq = name, seq
 	x.renamedAccounts[a.id] = struct{}{}

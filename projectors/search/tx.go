@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-
-	"github.com/valyala/fastjson"
+	"slices"
 
 	"github.com/cqrses-aws/pipeline/projectors/projection"
 )
@@ -14,16 +12,18 @@ import (
 // errTxDone is the answer of a Tx used after Commit or Rollback.
 var errTxDone = errors.New("search tx: already committed or rolled back")
 
-// tx folds one batch in memory and writes it at Commit: message actions first (bulk), then the aggregates'
-// bookkeeping documents, so that a state never runs ahead of the documents.
+// tx folds one batch in memory and writes it at Commit: message actions first (bulk), then the touched state
+// buckets, so that a state never runs ahead of the documents.
 //
 // Deleting with external versioning leaves a tombstone that refuses older versions only for index.gc_deletes
 // (60 s by default); after that an old replayed MessagePosted could bring a deleted message back. That is fine
-// here because the runner drops every event with seq <= State.Seq before Apply, and a state is written only
-// after the batch's deletes; the versions guard against the short window of a crash between the two writes.
+// here because the runner drops every event with seq <= State.Seq before Apply (and fold drops them too), and
+// a state is written only after the batch's deletes; the versions guard against the short window of a crash
+// between the two writes.
 type tx struct {
-	t    *Target
-	aggs map[string]*aggregate // by aggregate id: read from the index, or created by this batch
+	t       *Target
+	buckets map[int]*bucket       // the state buckets read (or written) so far, by number
+	aggs    map[string]*aggregate // by aggregate id: from its bucket, or created by this batch
 	// msgs are the messages this batch changed, folded (posted+edited+deleted make one action); order keeps
 	// their first-touch order.
 	msgs  map[string]*message
@@ -40,13 +40,13 @@ var _ projection.Tx = (*tx)(nil)
 
 func newTx(t *Target) *tx {
 	return &tx{
-		t: t, aggs: map[string]*aggregate{}, msgs: map[string]*message{}, stored: map[string]*message{},
+		t: t, buckets: map[int]*bucket{}, aggs: map[string]*aggregate{}, msgs: map[string]*message{}, stored: map[string]*message{},
 		renamedRooms: map[string]struct{}{}, renamedAccounts: map[string]struct{}{}, deletedRooms: map[string]struct{}{},
 	}
 }
 
-// States reads the bookkeeping documents of aggregateIDs with one mget; an aggregate never seen has the zero
-// State. It takes no lock: the search server has none, and the versions make concurrent writers converge.
+// States reads the state buckets of aggregateIDs with one mget; an aggregate never seen has the zero State. It
+// takes no lock: the search server has none; Commit writes a bucket only if nobody wrote it meanwhile.
 func (x *tx) States(ctx context.Context, aggregateIDs []string) (map[string]projection.State, error) {
 	if x.done {
 		return nil, errTxDone
@@ -61,35 +61,37 @@ func (x *tx) States(ctx context.Context, aggregateIDs []string) (map[string]proj
 	return states, nil
 }
 
-// load reads, with one mget, the bookkeeping documents of the aggregates not yet known and the documents of
-// messageIDs; afterwards every aggregate id has an entry in aggs (empty when not stored) and every message id
-// one in stored (nil when not stored).
+// load reads, with one mget, the buckets of the aggregates not yet known and the documents of messageIDs not
+// yet read; afterwards every aggregate id has an entry in aggs (empty when not stored) and every message id one
+// in stored (nil when not stored).
 func (x *tx) load(ctx context.Context, aggregateIDs, messageIDs []string) error {
-	ids := make([]string, 0, len(aggregateIDs)+len(messageIDs))
+	var ns []int
 	for _, id := range aggregateIDs {
-		if _, ok := x.aggs[id]; !ok {
-			x.aggs[id] = &aggregate{id: id}
-			ids = append(ids, aggPrefix+id)
+		if _, ok := x.aggs[id]; ok {
+			continue
+		}
+		if n := bucketOf(id); x.buckets[n] == nil && !slices.Contains(ns, n) {
+			ns = append(ns, n)
 		}
 	}
+	var msgIDs []string
 	for _, id := range messageIDs {
 		if _, ok := x.stored[id]; !ok {
 			x.stored[id] = nil
-			ids = append(ids, id)
+			msgIDs = append(msgIDs, id)
 		}
 	}
-	return mget(ctx, x.t.cl, x.t.index, ids, func(id string, version int64, src *fastjson.Value) error {
-		if aggID, ok := strings.CutPrefix(id, aggPrefix); ok {
-			x.aggs[aggID] = decodeAggregate(aggID, src)
-			return nil
-		}
-		m, err := decodeMessage(id, src, version)
-		if err != nil {
+	if len(ns) > 0 || len(msgIDs) > 0 {
+		if err := x.readBuckets(ctx, ns, msgIDs); err != nil {
 			return err
 		}
-		x.stored[id] = m
-		return nil
-	})
+	}
+	for _, id := range aggregateIDs {
+		if _, ok := x.aggs[id]; !ok {
+			x.aggs[id] = newAggregate(id, x.buckets[bucketOf(id)].entries[id])
+		}
+	}
+	return nil
 }
 
 // Save records the states Commit writes; next is ignored, as the consumer group keeps the offsets.
