@@ -17,7 +17,7 @@ func TestService(t *testing.T) {
 	servicetest.Run(t, servicetest.Case{
 		Name:    name,
 		New:     servicetest.With(NewMain, cfg),
-		Checks:  []string{service.CheckKafka, service.CheckPostgres, service.CheckSearch},
+		Checks:  []string{service.CheckDynamoDB, service.CheckKafka, service.CheckPostgres, service.CheckSearch},
 		Broken:  servicetest.With(NewMain, broken),
 		Failing: service.CheckSearch,
 	})
