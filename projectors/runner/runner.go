@@ -125,8 +125,10 @@ func (r *Runner) Run(ctx context.Context) error {
 		kgo.BlockRebalanceOnPoll(),
 		kgo.AdjustFetchOffsetsFn(r.adjustOffsets),
 		kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) { first.assigned.Store(true) }),
-		kgo.FetchMaxBytes(64 << 20),
-		kgo.FetchMaxPartitionBytes(8 << 20),
+		// Fetched records wait in the client's buffer until polled; these bounds keep that buffer (and the
+		// process) small during a replay, when the broker always has more to give than a batch takes.
+		kgo.FetchMaxBytes(8 << 20),
+		kgo.FetchMaxPartitionBytes(1 << 20),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 	}, r.cfg.ClientOpts...)...)
 	if err != nil {

@@ -1,0 +1,561 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"reflect"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cqrses-aws/pipeline/internal/benchkit"
+	"github.com/cqrses-aws/pipeline/internal/eventgen"
+	"github.com/cqrses-aws/pipeline/internal/kafka"
+	"github.com/cqrses-aws/pipeline/internal/platform/service/servicetest"
+	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
+	"github.com/cqrses-aws/pipeline/projectors/projection"
+	"github.com/cqrses-aws/pipeline/projectors/search"
+	"github.com/cqrses-aws/pipeline/projectors/views"
+)
+
+// The replay benchmarks' history: a million events of eventgen's default mix (about 70% MessagePosted) over
+// 10,000 live rooms and 20,000 accounts, in 12 partitions per event topic.
+const (
+	replayEvents     = 1_000_000
+	replayPartitions = 12
+	replayAccounts   = 20_000
+	replayRooms      = 10_000
+	// replayRounds is one: a round replays the million events twice (subject and reference), which takes
+	// minutes on the 2-core machine for the search index, and the whole file must stay well under 20 minutes.
+	replayRounds = 1
+	// replayTimeout bounds the fixture's generation and one reference run.
+	replayTimeout = 6 * time.Minute
+	// The subjects' deadlines: a rebuild still running then is killed, and the benchmark records the time so
+	// far (the ratio is then a lower bound) and how many events it applied. They keep the file well under 20
+	// minutes.
+	viewsDeadline  = 5 * time.Minute
+	searchDeadline = 6 * time.Minute
+	// rssBudgetMiB is the peak resident memory a replay must stay under.
+	rssBudgetMiB = 300
+)
+
+// TestMain runs the tests and benchmarks, then deletes the binaries they built and the topics of the replay
+// benchmarks' history, which outlive any one benchmark.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	servicetest.RemoveBinaries() // the binaries the process tests built
+	if err := closeReplayFixture(); err != nil {
+		fmt.Fprintln(os.Stderr, "replay fixture cleanup:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// BenchmarkRatioReplayViews: wall time of `projectors rebuild` of the Postgres views over the million events
+// (a process of the built binary, from its start to "version 1 is live") over an in-process reference that
+// consumes the same topics from offset zero, folds them with readmodel and COPYs only the final rows into the
+// same tables. Target ratio <= 2. It also records replay_rate (the rebuild's events/s) and replay_peak_rss_mib
+// (the rebuild process's peak RSS, which must stay under 300 MiB).
+func BenchmarkRatioReplayViews(b *testing.B) {
+	f := sharedReplay(b)
+	pool := benchPool(b)
+	var (
+		runs []processRun
+		got  []viewCounts
+		want viewCounts
+	)
+	subject := func() (float64, error) {
+		name := "bench_views_" + randomHex(b)
+		run, counts, err := f.rebuildViews(b, pool, name)
+		if err != nil {
+			return 0, err
+		}
+		runs = append(runs, run)
+		if !run.killed {
+			got = append(got, counts)
+		}
+		b.Logf("views rebuild: %s", run)
+		return run.wall.Seconds(), nil
+	}
+	reference := func() (float64, error) {
+		name := "bench_views_ref_" + randomHex(b)
+		elapsed, counts, err := referenceViews(b, f, pool, name)
+		want = counts
+		return elapsed.Seconds(), err
+	}
+	for b.Loop() {
+		// Compare's ratio is subject over reference; here both are seconds, so lower is better.
+		r, err := benchkit.Compare(replayRounds, subject, reference, benchkit.Over)
+		r.Unit = "s"
+		r.Note = fmt.Sprintf("target ratio <= 2; %d round; projectors rebuild (process, batches of %s) of %d events "+
+			"(%d accounts, %d rooms, %d partitions; generated in %s) vs in-process consume+fold+COPY of the final rows%s",
+			replayRounds, defaultBatchSize(), replayEvents, replayAccounts, replayRooms, replayPartitions,
+			f.generated.Round(time.Second), killedNote(b, runs))
+		for i, c := range got {
+			if c != want {
+				b.Errorf("round %d: the rebuilt views hold %+v, the fold of the events %+v", i+1, c, want)
+			}
+		}
+		if err == nil {
+			saveReplayRate(b, r, runs)
+		}
+		// Last, so that the benchmark's reported ratio metric is this one.
+		benchkit.Save(b, "replay_views", r, err)
+	}
+}
+
+// saveReplayRate records the views rebuild's events/s (over the reference's) and its peak RSS (over the budget).
+func saveReplayRate(b *testing.B, views benchkit.Result, runs []processRun) {
+	b.Helper()
+	rate := benchkit.Result{Value: replayEvents / views.Value, Reference: replayEvents / views.Reference, Unit: "events/s",
+		Note: "events/s of projectors rebuild of the views over the in-process consume+fold+COPY reference (higher is better)"}
+	rate.Ratio = benchkit.Over(rate.Value, rate.Reference)
+	benchkit.Save(b, "replay_rate", rate, nil)
+	var peakKiB int64
+	for _, r := range runs {
+		peakKiB = max(peakKiB, r.maxRSSKiB)
+	}
+	mib := float64(peakKiB) / 1024
+	rss := benchkit.Result{Value: mib, Reference: rssBudgetMiB, Ratio: mib / rssBudgetMiB, Unit: "MiB",
+		Note: "must stay under 300 MiB; peak RSS (getrusage maxrss) of the projectors rebuild process of the views"}
+	benchkit.Save(b, "replay_peak_rss_mib", rss, nil)
+	if mib >= rssBudgetMiB {
+		// A missed target is recorded, not a failure: `make bench` goes on to print every result.
+		b.Logf("the views rebuild peaked at %.0f MiB, over the %d MiB budget", mib, rssBudgetMiB)
+	}
+}
+
+// BenchmarkRatioReplaySearch: wall time of `projectors rebuild` of the search index over the million events (a
+// process of the built binary) over an in-process reference that consumes and folds the same events, then
+// bulk-indexes only the final message documents with the same client, bulk size and requests in flight into a
+// fresh index of the same mappings. Target ratio <= 1.5.
+func BenchmarkRatioReplaySearch(b *testing.B) {
+	f := sharedReplay(b)
+	cl := search.NewOpenSearchClient(testkit.OpenSearch(b))
+	var (
+		runs []processRun
+		got  []int
+		want int
+	)
+	subject := func() (float64, error) {
+		name := "bench_search_" + randomHex(b)
+		run, docs, err := f.rebuildSearch(b, cl, name)
+		if err != nil {
+			return 0, err
+		}
+		runs = append(runs, run)
+		if !run.killed {
+			got = append(got, docs)
+		}
+		b.Logf("search rebuild: %s", run)
+		return run.wall.Seconds(), nil
+	}
+	reference := func() (float64, error) {
+		name := "bench_search_ref_" + randomHex(b)
+		elapsed, docs, err := referenceSearch(b, f, cl, name)
+		want = docs
+		return elapsed.Seconds(), err
+	}
+	for b.Loop() {
+		// Seconds over seconds: lower is better.
+		r, err := benchkit.Compare(replayRounds, subject, reference, benchkit.Over)
+		r.Unit = "s"
+		r.Note = fmt.Sprintf("target ratio <= 1.5; %d round; projectors rebuild (process) of %d events vs in-process "+
+			"consume+fold+bulk index of the final message docs (bulks of %d, %d in flight)%s",
+			replayRounds, replayEvents, refBulkSize, refBulkParallel, killedNote(b, runs))
+		benchkit.Save(b, "replay_search", r, err)
+		for i, n := range got {
+			if n != want {
+				b.Errorf("round %d: the rebuilt index holds %d messages, the fold of the events %d", i+1, n, want)
+			}
+		}
+	}
+}
+
+// replayFixture is the history every replay benchmark of the run reads: its topic prefix, the projectors
+// binary, and how long generating the history into Kafka took.
+type replayFixture struct {
+	st        testkit.Stack
+	adm       *kadm.Client
+	prefix    string
+	bin       string
+	generated time.Duration
+}
+
+var (
+	replayOnce    sync.Once
+	replayShared  *replayFixture
+	replayErr     error
+	replayMu      sync.Mutex
+	replayClosers []func() error // run last first by closeReplayFixture
+)
+
+// sharedReplay returns the run's replay fixture, generating it on the first call.
+func sharedReplay(b *testing.B) *replayFixture {
+	b.Helper()
+	st := testkit.MustStack(b)
+	bin := servicetest.Binary(b, ".")
+	replayOnce.Do(func() {
+		replayShared, replayErr = newReplayFixture(b, st, bin)
+		if replayErr != nil {
+			replayErr = fmt.Errorf("replay fixture: %w", replayErr)
+		}
+	})
+	if replayErr != nil {
+		b.Fatal(replayErr)
+	}
+	return replayShared
+}
+
+// onCloseReplay adds fn to what closeReplayFixture runs.
+func onCloseReplay(fn func() error) {
+	replayMu.Lock()
+	defer replayMu.Unlock()
+	replayClosers = append(replayClosers, fn)
+}
+
+// closeReplayFixture deletes the fixture's topics; it returns every failure joined.
+func closeReplayFixture() error {
+	replayMu.Lock()
+	defer replayMu.Unlock()
+	var errs []error
+	for i := len(replayClosers) - 1; i >= 0; i-- {
+		errs = append(errs, replayClosers[i]())
+	}
+	replayClosers = nil
+	return errors.Join(errs...)
+}
+
+// newReplayFixture creates the event topics under a fresh prefix and produces the history into them with a
+// producer tuned for bulk loads; bin is the projectors binary.
+func newReplayFixture(tb testing.TB, st testkit.Stack, bin string) (*replayFixture, error) {
+	f := &replayFixture{st: st, bin: bin, prefix: "bench.replay." + randomHex(tb)}
+	admin, err := kafka.NewClient(st.Kafka)
+	if err != nil {
+		return nil, fmt.Errorf("kafka admin client: %w", err)
+	}
+	onCloseReplay(func() error { admin.Close(); return nil })
+	adm := kadm.NewClient(admin)
+	f.adm = adm
+	ctx, cancel := context.WithTimeout(context.Background(), replayTimeout)
+	defer cancel()
+	topics := kafka.EventTopics(f.prefix, replayPartitions)
+	if err := kafka.EnsureTopics(ctx, adm, topics...); err != nil {
+		return nil, err
+	}
+	onCloseReplay(func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		names := make([]string, 0, len(topics))
+		for _, t := range topics {
+			names = append(names, t.Name)
+		}
+		resps, err := adm.DeleteTopics(ctx, names...)
+		if err == nil {
+			err = resps.Error()
+		}
+		if err != nil {
+			return fmt.Errorf("delete topics %v: %w", names, err)
+		}
+		return nil
+	})
+	producer, err := kafka.NewClient(st.Kafka, kgo.ProducerLinger(5*time.Millisecond),
+		kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(100_000))
+	if err != nil {
+		return nil, fmt.Errorf("kafka producer: %w", err)
+	}
+	defer producer.Close()
+	gen := eventgen.New(eventgen.Config{Seed: 1, Accounts: replayAccounts, Rooms: replayRooms})
+	start := time.Now()
+	if err := eventgen.ProduceN(ctx, producer, f.prefix, gen, replayEvents); err != nil {
+		return nil, fmt.Errorf("produce %d events: %w", replayEvents, err)
+	}
+	f.generated = time.Since(start)
+	ends, err := endOffsets(ctx, adm, f.prefix)
+	if err != nil {
+		return nil, err
+	}
+	if n := sumOffsets(ends); n != replayEvents {
+		return nil, fmt.Errorf("the topics of %s hold %d events, want %d", f.prefix, n, replayEvents)
+	}
+	tb.Logf("generated %d events into %s in %s (%.0f events/s)", replayEvents, f.prefix,
+		f.generated.Round(time.Millisecond), replayEvents/f.generated.Seconds())
+	return f, nil
+}
+
+// env is the environment of a projectors process on the fixture's topics with the given projection names.
+func (f *replayFixture) env(viewsName, searchName string) []string {
+	st := f.st
+	env := []string{
+		"PATH=" + os.Getenv("PATH"), "LOG_LEVEL=info",
+		"KAFKA_BROKERS=" + strings.Join(st.Kafka.Brokers, ","), "KAFKA_TOPIC_PREFIX=" + f.prefix,
+		fmt.Sprintf("KAFKA_TOPIC_PARTITIONS=%d", replayPartitions),
+		"POSTGRES_URL=" + st.Postgres.URL.Reveal(), "OPENSEARCH_URL=" + st.Search.URL,
+		"AWS_ENDPOINT_URL=" + st.AWS.EndpointURL, "AWS_REGION=" + st.AWS.Region,
+		"AWS_ACCESS_KEY_ID=" + st.AWS.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + st.AWS.SecretAccessKey.Reveal(),
+		// The journal fills gaps only, and the generated history has none.
+		"DYNAMODB_TABLE_PREFIX=none",
+		"PROJECTORS_VIEWS_NAME=" + viewsName, "PROJECTORS_SEARCH_NAME=" + searchName,
+	}
+	if st.Search.Username != "" {
+		env = append(env, "SEARCH_USERNAME="+st.Search.Username, "SEARCH_PASSWORD="+st.Search.Password.Reveal())
+	}
+	return env
+}
+
+// defaultBatchSize returns the batch size the processes run with: the configuration's default.
+func defaultBatchSize() string {
+	f, _ := reflect.TypeFor[ProjectorsConfig]().FieldByName("BatchSize")
+	return f.Tag.Get("envDefault")
+}
+
+// randomHex returns 8 random hexadecimal digits, for names unique to one round.
+func randomHex(tb testing.TB) string {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatalf("random name: %v", err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// processRun is one finished projectors process: its wall time, peak resident memory and output, and whether
+// it was killed at its deadline, with how many events it had applied by then.
+type processRun struct {
+	wall      time.Duration
+	maxRSSKiB int64 // getrusage's ru_maxrss, in KiB on Linux
+	out       string
+	killed    bool
+	applied   int64 // the consumer group's committed offsets, summed, when killed
+}
+
+// String returns the run's wall time and peak RSS, and how far it got when it was killed.
+func (r processRun) String() string {
+	s := fmt.Sprintf("%s, peak RSS %.0f MiB", r.wall.Round(time.Millisecond), float64(r.maxRSSKiB)/1024)
+	if r.killed {
+		s += fmt.Sprintf(", KILLED at its deadline with %d of %d events applied", r.applied, replayEvents)
+	}
+	return s
+}
+
+// killedNote returns what the note of a result says about the runs killed at their deadline ("" when none
+// was). A killed run is a missed target, recorded, not a failure: `make bench` goes on to print every result.
+func killedNote(b *testing.B, runs []processRun) string {
+	b.Helper()
+	var notes []string
+	for _, r := range runs {
+		if r.killed {
+			b.Logf("the rebuild did not finish: %s; the recorded ratio is a lower bound", r)
+			notes = append(notes, fmt.Sprintf("KILLED after %s with %d of %d events applied: the ratio is a lower bound",
+				r.wall.Round(time.Second), r.applied, replayEvents))
+		}
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(notes, "; ")
+}
+
+// errKilled marks a process killed at its deadline.
+var errKilled = errors.New("killed at its deadline")
+
+// runProjectors runs the binary with args and env until it exits, or kills it once deadline has passed (the
+// error then wraps errKilled); it fails when the process does not exit with 0, with the end of its output.
+func runProjectors(deadline time.Duration, bin string, env []string, args ...string) (processRun, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = env
+	// At the deadline SIGTERM first, so that the process leaves its consumer group; SIGKILL 15 s later.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 15 * time.Second
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	run := processRun{wall: time.Since(start), out: out.String()}
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			run.maxRSSKiB = ru.Maxrss
+		}
+	}
+	if err != nil && ctx.Err() != nil {
+		run.killed = true
+		return run, fmt.Errorf("projectors %s after %s: %w", strings.Join(args, " "), run.wall, errKilled)
+	}
+	if err != nil {
+		return run, fmt.Errorf("projectors %s after %s: %w\n%s", strings.Join(args, " "), run.wall, err, tail(run.out, 4000))
+	}
+	return run, nil
+}
+
+// finish completes the run of a rebuild of name: a run killed at its deadline is no failure, and gets the
+// number of events it applied; a finished one must have said that version 1 is live.
+func (f *replayFixture) finish(name string, run processRun, err error) (processRun, error) {
+	if errors.Is(err, errKilled) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		run.applied, err = f.committed(ctx, projection.GroupID(name, 1))
+		return run, err
+	}
+	if err != nil {
+		return run, err
+	}
+	if want := name + ": version 1 is live"; !strings.Contains(run.out, want) {
+		return run, fmt.Errorf("rebuild of %s did not print %q:\n%s", name, want, tail(run.out, 4000))
+	}
+	return run, nil
+}
+
+// committed returns the sum of group's committed offsets on the fixture's topics: the events it applied.
+func (f *replayFixture) committed(ctx context.Context, group string) (int64, error) {
+	offsets, err := f.adm.FetchOffsets(ctx, group)
+	if err == nil {
+		err = offsets.Error()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("offsets of %s: %w", group, err)
+	}
+	var n int64
+	offsets.Each(func(o kadm.OffsetResponse) {
+		if strings.HasPrefix(o.Topic, f.prefix+".") && o.At > 0 {
+			n += o.At
+		}
+	})
+	return n, nil
+}
+
+// rebuildViews runs `projectors rebuild name` of the views as a process, counts the rows of the version it
+// made live, then drops every schema, group and topic the rebuild made.
+func (f *replayFixture) rebuildViews(b *testing.B, pool *pgxpool.Pool, name string) (processRun, viewCounts, error) {
+	b.Helper()
+	p, err := views.New(pool, views.Config{Name: name})
+	if err != nil {
+		return processRun{}, viewCounts{}, err
+	}
+	cleanup := func() error { return f.dropViews(pool, p) }
+	b.Cleanup(func() {
+		if err := cleanup(); err != nil {
+			b.Error(err)
+		}
+	})
+	run, err := runProjectors(viewsDeadline, f.bin, f.env(name, "bench_unused"), "rebuild", name)
+	run, err = f.finish(name, run, err)
+	if err != nil || run.killed {
+		return run, viewCounts{}, errors.Join(err, cleanup())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	counts, err := countViews(ctx, pool, projection.TargetName(name, 1))
+	return run, counts, errors.Join(err, cleanup())
+}
+
+// dropViews drops every version's schema and consumer group, the stable schema and the dead-letter topic of p.
+func (f *replayFixture) dropViews(pool *pgxpool.Pool, p *views.Projection) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	versions, err := p.Versions(ctx)
+	errs := []error{err}
+	for _, v := range versions {
+		f.deleteGroup(ctx, p.Name(), v)
+		_, err := pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{projection.TargetName(p.Name(), v)}.Sanitize()+" CASCADE")
+		errs = append(errs, err)
+	}
+	_, err = pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{p.Name()}.Sanitize()+" CASCADE")
+	errs = append(errs, err)
+	f.deleteDLQ(ctx, p.Name())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("drop views %s: %w", p.Name(), err)
+	}
+	return nil
+}
+
+// rebuildSearch runs `projectors rebuild name` of the search index as a process, counts the message documents
+// of the version it made live, then deletes every index, group and topic the rebuild made.
+func (f *replayFixture) rebuildSearch(b *testing.B, cl search.Client, name string) (processRun, int, error) {
+	b.Helper()
+	p, err := search.New(cl, search.Config{Name: name})
+	if err != nil {
+		return processRun{}, 0, err
+	}
+	cleanup := func() error { return f.dropSearch(cl, p) }
+	b.Cleanup(func() {
+		if err := cleanup(); err != nil {
+			b.Error(err)
+		}
+	})
+	run, err := runProjectors(searchDeadline, f.bin, f.env("bench_unused", name), "rebuild", name)
+	run, err = f.finish(name, run, err)
+	if err != nil || run.killed {
+		return run, 0, errors.Join(err, cleanup())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	docs, err := countMessageDocs(ctx, cl, p.Index(1))
+	return run, docs, errors.Join(err, cleanup())
+}
+
+// dropSearch deletes every version's index and consumer group and the dead-letter topic of p.
+func (f *replayFixture) dropSearch(cl search.Client, p *search.Projection) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	versions, err := p.Versions(ctx)
+	errs := []error{err}
+	for _, v := range versions {
+		f.deleteGroup(ctx, p.Name(), v)
+		errs = append(errs, cl.DeleteIndex(ctx, p.Index(v)))
+	}
+	f.deleteDLQ(ctx, p.Name())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("drop search %s: %w", p.Name(), err)
+	}
+	return nil
+}
+
+// deleteGroup deletes the consumer group of name's version; a group that is not there is fine. A group that
+// still has a member (of a process that was killed) is tried again every second until the broker has expired
+// the member's session or ctx ends.
+func (f *replayFixture) deleteGroup(ctx context.Context, name string, version int) {
+	for {
+		resp, err := f.adm.DeleteGroup(ctx, projection.GroupID(name, version))
+		if err == nil {
+			err = resp.Err
+		}
+		if !errors.Is(err, kerr.NonEmptyGroup) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// deleteDLQ deletes the dead-letter topic of name; a topic that is not there is fine.
+func (f *replayFixture) deleteDLQ(ctx context.Context, name string) {
+	_, _ = f.adm.DeleteTopics(ctx, projection.DLQTopic(f.prefix, name))
+}
+
+// tail returns the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
