@@ -191,7 +191,7 @@ func (h *harness) caughtUp(p projection.Projection) bool {
 func (h *harness) waitCaughtUp(deadline time.Duration, ps ...projection.Projection) {
 	h.t.Helper()
 	for _, p := range ps {
-		eventually(h.t, deadline, p.Name()+" caught up", func() bool { return h.caughtUp(p) })
+		testkit.Eventually(h.t, deadline, p.Name()+" caught up", func() bool { return h.caughtUp(p) })
 	}
 }
 
@@ -239,18 +239,6 @@ func (h *harness) checkModels(when string) {
 	}
 	if diff := messagesOnly(want).Diff(h.searchModel()); len(diff) > 0 {
 		h.t.Errorf("%s: search differs from the fold of the journal:\n%s", when, strings.Join(diff, "\n"))
-	}
-}
-
-// eventually waits until cond holds, failing the test after deadline.
-func eventually(t testing.TB, deadline time.Duration, what string, cond func() bool) {
-	t.Helper()
-	end := time.Now().Add(deadline)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out after %s waiting for %s", deadline, what)
-		}
-		time.Sleep(50 * time.Millisecond) // the polling interval of the condition
 	}
 }
 

@@ -64,7 +64,7 @@ func TestKillNineMidBatchThenRestart(t *testing.T) {
 	bin := servicetest.Binary(t, ".")
 	first := servicetest.StartProcess(t, bin, "projectors-1", []string{"run"}, h.env())
 	killAt := int64(1000 + rand.IntN(total/2))
-	eventually(t, 3*time.Minute, fmt.Sprintf("%d events applied", killAt), func() bool { return h.applied() >= killAt })
+	testkit.Eventually(t, 3*time.Minute, fmt.Sprintf("%d events applied", killAt), func() bool { return h.applied() >= killAt })
 	first.Kill9()
 	if n := h.applied(); n >= total {
 		t.Fatalf("the first process applied all %d events before it was killed; the test proves nothing", n)

@@ -65,36 +65,9 @@ func appendObject(dst []byte, kv ...string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, kv[i])
+		dst = schemas.AppendJSONString(dst, kv[i])
 		dst = append(dst, ':')
-		dst = appendString(dst, kv[i+1])
+		dst = schemas.AppendJSONString(dst, kv[i+1])
 	}
 	return append(dst, '}')
-}
-
-// appendString appends s as a JSON string; s is valid UTF-8, as everything the generator writes.
-func appendString(dst []byte, s string) []byte {
-	const digits = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', digits[c>>4], digits[c&0xf])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

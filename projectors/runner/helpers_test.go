@@ -224,18 +224,6 @@ func config(t testing.TB, prefix string) runner.Config {
 	return cfg
 }
 
-// eventually waits until cond holds, failing the test after deadline.
-func eventually(t testing.TB, deadline time.Duration, what string, cond func() bool) {
-	t.Helper()
-	end := time.Now().Add(deadline)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out after %s waiting for %s", deadline, what)
-		}
-		time.Sleep(20 * time.Millisecond) // polling interval of the condition, not a synchronisation
-	}
-}
-
 // complete reports whether every account of h got exactly 1..n applied once, in order.
 func complete(applied map[string][]int64, prefix string, accounts, n int) error {
 	for a := range accounts {

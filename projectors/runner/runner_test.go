@@ -27,7 +27,7 @@ func TestAppliesEveryEventOnceInOrderDespiteDuplicates(t *testing.T) {
 			produce(t, prefix, events[:100]...) // delivered twice, as after a relay crash
 			target := newMemTarget(stored)
 			stop := start(t, config(t, prefix), target)
-			eventually(t, time.Minute, "every event applied", func() bool { return complete(target.snapshot(), prefix, 20, 10) == nil })
+			testkit.Eventually(t, time.Minute, "every event applied", func() bool { return complete(target.snapshot(), prefix, 20, 10) == nil })
 			if err := stop(); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
@@ -50,7 +50,7 @@ func TestResumesFromStoredOffsetsNotTheGroup(t *testing.T) {
 	target.states[id] = projection.State{Seq: 4}
 	target.offsets.Set(prefix+".account.events", 0, 4)
 	stop := start(t, config(t, prefix), target)
-	eventually(t, time.Minute, "the last events applied", func() bool { return len(target.snapshot()[id]) == 6 })
+	testkit.Eventually(t, time.Minute, "the last events applied", func() bool { return len(target.snapshot()[id]) == 6 })
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestPoisonEventGoesToTheDLQParksItsAggregateAndRedriveAppliesIt(t *testing.
 	target := newMemTarget(true)
 	stop := start(t, cfg, target)
 
-	eventually(t, time.Minute, "z applied and x parked", func() bool {
+	testkit.Eventually(t, time.Minute, "z applied and x parked", func() bool {
 		return len(target.snapshot()[z]) == 2 && target.state(x).Parked
 	})
 	dead := readDLQ(t, cfg, 3)
@@ -116,7 +116,7 @@ func TestPoisonEventGoesToTheDLQParksItsAggregateAndRedriveAppliesIt(t *testing.
 	// x takes new events again.
 	produce(t, prefix, renamed(x, 4))
 	start(t, fixed, target)
-	eventually(t, time.Minute, "x's next event applied", func() bool { return len(target.snapshot()[x]) == 4 })
+	testkit.Eventually(t, time.Minute, "x's next event applied", func() bool { return len(target.snapshot()[x]) == 4 })
 }
 
 func TestGapIsFilledFromTheJournal(t *testing.T) {
@@ -139,7 +139,7 @@ func TestGapIsFilledFromTheJournal(t *testing.T) {
 	cfg.Journal = journal
 	target := newMemTarget(true)
 	start(t, cfg, target)
-	eventually(t, time.Minute, "1–5 applied", func() bool { return len(target.snapshot()[id]) == 5 })
+	testkit.Eventually(t, time.Minute, "1–5 applied", func() bool { return len(target.snapshot()[id]) == 5 })
 	if got := target.snapshot()[id]; fmt.Sprint(got) != "[1 2 3 4 5]" {
 		t.Fatalf("applied %v, want [1 2 3 4 5]", got)
 	}
@@ -153,7 +153,7 @@ func TestGapTheJournalCannotFillStopsThePartitionLoudly(t *testing.T) {
 	target := newMemTarget(true)
 	stop := start(t, config(t, prefix), target) // no journal
 	topic := prefix + ".account.events"
-	eventually(t, time.Minute, "the partition stopped at the gap", func() bool {
+	testkit.Eventually(t, time.Minute, "the partition stopped at the gap", func() bool {
 		o, _ := target.Offsets(context.Background())
 		return o[topic][0] == 2
 	})
@@ -175,7 +175,7 @@ func TestTransientFailuresAreRetriedNeverSkipped(t *testing.T) {
 	target := newMemTarget(false)
 	target.failCommits = 4
 	start(t, config(t, prefix), target)
-	eventually(t, time.Minute, "every event applied", func() bool { return complete(target.snapshot(), prefix, 10, 5) == nil })
+	testkit.Eventually(t, time.Minute, "every event applied", func() bool { return complete(target.snapshot(), prefix, 10, 5) == nil })
 }
 
 func TestShutdownFinishesAndCommitsTheBatchInHand(t *testing.T) {
@@ -247,14 +247,14 @@ func TestRebalanceNeverAppliesABatchTwice(t *testing.T) {
 	target := newMemTarget(true)
 	first := start(t, cfg, target)
 	produce(t, prefix, history(prefix, 60, 10)...)
-	eventually(t, time.Minute, "the first runner applying", func() bool { return len(target.snapshot()) > 0 })
+	testkit.Eventually(t, time.Minute, "the first runner applying", func() bool { return len(target.snapshot()) > 0 })
 	// A second member joins mid-stream (partitions move to it), then the first leaves (they all move back).
 	start(t, cfg, target)
 	produce(t, prefix, history(prefix+"-b", 60, 10)...)
 	if err := first(); err != nil {
 		t.Fatalf("first runner: %v", err)
 	}
-	eventually(t, 2*time.Minute, "every event applied", func() bool {
+	testkit.Eventually(t, 2*time.Minute, "every event applied", func() bool {
 		return complete(target.snapshot(), prefix, 60, 10) == nil && complete(target.snapshot(), prefix+"-b", 60, 10) == nil
 	})
 	// complete also fails on an event applied twice: each aggregate's applied seqs must be exactly 1..10.

@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/cqrses-aws/pipeline/schemas"
 )
 
 // parsers parse the servers' answers; fastjson reads a bulk answer of a thousand items without allocating
@@ -44,7 +46,7 @@ func appendMeta(dst []byte, op, id string, version int64, versionType string) []
 	dst = append(dst, `{"`...)
 	dst = append(dst, op...)
 	dst = append(dst, `":{"_id":`...)
-	dst = appendJSONString(dst, id)
+	dst = schemas.AppendJSONString(dst, id)
 	dst = append(dst, `,"version":`...)
 	dst = strconv.AppendInt(dst, version, 10)
 	dst = append(dst, `,"version_type":"`...)
@@ -186,7 +188,7 @@ func mget(ctx context.Context, cl Client, index string, ids []string, fn func(id
 		if i > 0 {
 			body = append(body, ',')
 		}
-		body = appendJSONString(body, id)
+		body = schemas.AppendJSONString(body, id)
 	}
 	body = append(body, "]}"...)
 	raw, err := cl.Mget(ctx, index, body)

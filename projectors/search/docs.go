@@ -3,11 +3,12 @@ package search
 import (
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 
 	"github.com/cqrses-aws/pipeline/projectors/projection"
+
+	"github.com/cqrses-aws/pipeline/schemas"
 )
 
 // The composite version of a message document: roomSeq<<senderBits | senderAccountSeq.
@@ -72,49 +73,6 @@ func (a *aggregate) entry(st projection.State) entry {
 	return entry{typ: typ, seq: st.Seq, parked: st.Parked, name: a.name, nameSeq: a.nameSeq, deleted: a.deleted}
 }
 
-// appendJSONString appends s as a JSON string, replacing invalid UTF-8 with U+FFFD.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
 // appendTime appends t as a JSON string in RFC 3339 with nanoseconds, UTC, or null for the zero time.
 func appendTime(dst []byte, t time.Time) []byte {
 	if t.IsZero() {
@@ -128,17 +86,17 @@ func appendTime(dst []byte, t time.Time) []byte {
 // appendMessageDoc appends m's document.
 func appendMessageDoc(dst []byte, m *message) []byte {
 	dst = append(dst, `{"kind":"message","message_id":`...)
-	dst = appendJSONString(dst, m.id)
+	dst = schemas.AppendJSONString(dst, m.id)
 	dst = append(dst, `,"room_id":`...)
-	dst = appendJSONString(dst, m.roomID)
+	dst = schemas.AppendJSONString(dst, m.roomID)
 	dst = append(dst, `,"room_name":`...)
-	dst = appendJSONString(dst, m.roomName)
+	dst = schemas.AppendJSONString(dst, m.roomName)
 	dst = append(dst, `,"sender_id":`...)
-	dst = appendJSONString(dst, m.senderID)
+	dst = schemas.AppendJSONString(dst, m.senderID)
 	dst = append(dst, `,"sender_name":`...)
-	dst = appendJSONString(dst, m.senderName)
+	dst = schemas.AppendJSONString(dst, m.senderName)
 	dst = append(dst, `,"text":`...)
-	dst = appendJSONString(dst, m.text)
+	dst = schemas.AppendJSONString(dst, m.text)
 	dst = append(dst, `,"posted_at":`...)
 	dst = appendTime(dst, m.postedAt)
 	dst = append(dst, `,"edited_at":`...)

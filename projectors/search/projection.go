@@ -11,6 +11,8 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/cqrses-aws/pipeline/projectors/projection"
+
+	"github.com/cqrses-aws/pipeline/schemas"
 )
 
 // Projection is the search read model: versioned indices "<name>_v<N>" behind the alias "<name>". It is safe
@@ -147,15 +149,15 @@ func (p *Projection) Switch(ctx context.Context, version int) error {
 		// A wildcard remove takes the alias off whichever indices hold it when the request runs, so a concurrent
 		// Switch cannot leave it on two indices.
 		b.WriteString(`{"remove":{"index":`)
-		b.Write(appendJSONString(nil, p.cfg.Name+"_v*"))
+		b.Write(schemas.AppendJSONString(nil, p.cfg.Name+"_v*"))
 		b.WriteString(`,"alias":`)
-		b.Write(appendJSONString(nil, p.cfg.Name))
+		b.Write(schemas.AppendJSONString(nil, p.cfg.Name))
 		b.WriteString(`}},`)
 	}
 	b.WriteString(`{"add":{"index":`)
-	b.Write(appendJSONString(nil, index))
+	b.Write(schemas.AppendJSONString(nil, index))
 	b.WriteString(`,"alias":`)
-	b.Write(appendJSONString(nil, p.cfg.Name))
+	b.Write(schemas.AppendJSONString(nil, p.cfg.Name))
 	b.WriteString(`}}]}`)
 	if err := p.cl.UpdateAliases(ctx, []byte(b.String())); err != nil {
 		return fmt.Errorf("switch %s to %s: %w", p.cfg.Name, index, err)

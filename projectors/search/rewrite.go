@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/cqrses-aws/pipeline/schemas"
 )
 
 // rewrite brings the stored messages of the batch's renamed rooms, renamed accounts and deleted rooms up to
@@ -78,7 +80,7 @@ func appendJSONStrings(dst []byte, ss []string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, s)
+		dst = schemas.AppendJSONString(dst, s)
 	}
 	return append(dst, ']')
 }

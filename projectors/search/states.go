@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/cqrses-aws/pipeline/schemas"
 )
 
 // stateBuckets is the number of documents that hold the aggregates' bookkeeping: an aggregate's entry lives in
@@ -101,14 +103,14 @@ func appendBucketDoc(dst []byte, b *bucket, ids []string, want map[string]entry)
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = appendJSONString(dst, id)
+		dst = schemas.AppendJSONString(dst, id)
 		dst = append(dst, `:{"type":`...)
-		dst = appendJSONString(dst, e.typ)
+		dst = schemas.AppendJSONString(dst, e.typ)
 		dst = append(dst, `,"seq":`...)
 		dst = strconv.AppendInt(dst, e.seq, 10)
 		if e.nameSeq > 0 {
 			dst = append(dst, `,"name":`...)
-			dst = appendJSONString(dst, e.name)
+			dst = schemas.AppendJSONString(dst, e.name)
 			dst = append(dst, `,"name_seq":`...)
 			dst = strconv.AppendInt(dst, e.nameSeq, 10)
 		}
@@ -203,7 +205,7 @@ func (x *tx) putBuckets(ctx context.Context, pending map[int][]string, want map[
 		b := x.buckets[n]
 		if b.exists {
 			body = append(body, `{"index":{"_id":`...)
-			body = appendJSONString(body, bucketID(n))
+			body = schemas.AppendJSONString(body, bucketID(n))
 			body = append(body, `,"if_seq_no":`...)
 			body = strconv.AppendInt(body, b.seqNo, 10)
 			body = append(body, `,"if_primary_term":`...)
@@ -211,7 +213,7 @@ func (x *tx) putBuckets(ctx context.Context, pending map[int][]string, want map[
 			body = append(body, "}}\n"...)
 		} else {
 			body = append(body, `{"create":{"_id":`...)
-			body = appendJSONString(body, bucketID(n))
+			body = schemas.AppendJSONString(body, bucketID(n))
 			body = append(body, "}}\n"...)
 		}
 		body = append(appendBucketDoc(body, b, pending[n], want), '\n')

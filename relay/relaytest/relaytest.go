@@ -146,18 +146,8 @@ func CheckOrder(t testing.TB, p *Published, aggregates, perAggregate int) {
 	}
 }
 
-// Eventually waits until cond holds, checking every 20 ms, and fails the test after deadline.
+// Eventually waits until cond holds and fails the test after deadline (testkit.Eventually).
 func Eventually(t testing.TB, deadline time.Duration, what string, cond func() bool) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
-	defer cancel()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out after %s waiting until %s", deadline, what)
-		case <-tick.C:
-		}
-	}
+	testkit.Eventually(t, deadline, what, cond)
 }
