@@ -77,12 +77,17 @@ func TestPoisonEventGoesToTheDLQParksItsAggregateAndRedriveAppliesIt(t *testing.
 		return len(target.snapshot()[z]) == 2 && target.state(x).Parked
 	})
 	dead := readDLQ(t, cfg, 3)
-	var got []string
+	// x's two dead letters keep x's order; the malformed record, on whichever partition, comes in any place.
+	var ofX, others []string
 	for _, r := range dead {
-		got = append(got, string(r.Key)+" "+header(r, runner.HeaderDLQReason))
+		if string(r.Key) == x {
+			ofX = append(ofX, header(r, runner.HeaderDLQReason))
+		} else {
+			others = append(others, string(r.Key)+"/"+header(r, runner.HeaderDLQReason))
+		}
 	}
-	if want := []string{x + " poison", x + " parked", " poison"}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("dead letters %q, want %q (the bogus event, x's next one, the malformed record)", got, want)
+	if fmt.Sprint(ofX) != "[poison parked]" || fmt.Sprint(others) != "[/poison]" {
+		t.Fatalf("dead letters of x %q and others %q; want [poison parked] (the bogus event, then x's next one) and the malformed record [/poison]", ofX, others)
 	}
 	if got := target.snapshot()[x]; fmt.Sprint(got) != "[1]" {
 		t.Fatalf("x applied %v while parked, want [1]", got)
