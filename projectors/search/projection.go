@@ -139,6 +139,11 @@ func (p *Projection) Switch(ctx context.Context, version int) error {
 	if err := p.cl.PutSettings(ctx, index, liveSettings(p.cfg.Replicas)); err != nil {
 		return fmt.Errorf("switch %s to %s: %w", p.cfg.Name, index, err)
 	}
+	// The index was built with refresh off: make everything written so far searchable before readers reach
+	// it, or the first second after the switch would show them a part of the model.
+	if err := p.cl.Refresh(ctx, index); err != nil {
+		return fmt.Errorf("switch %s to %s: %w", p.cfg.Name, index, err)
+	}
 	_, live, err := p.aliasState(ctx)
 	if err != nil {
 		return fmt.Errorf("switch %s to %s: %w", p.cfg.Name, index, err)
