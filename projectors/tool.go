@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/cqrses-aws/pipeline/internal/kafka"
 	"github.com/cqrses-aws/pipeline/internal/platform/logging"
 	"github.com/cqrses-aws/pipeline/projectors/runner"
 	"github.com/cqrses-aws/pipeline/projectors/supervisor"
@@ -132,10 +133,6 @@ func printDeadLetters(out io.Writer, records []*kgo.Record) {
 }
 
 func hdr(r *kgo.Record, key string) string {
-	for _, h := range r.Headers {
-		if h.Key == key {
-			return string(h.Value)
-		}
-	}
-	return ""
+	v, _ := kafka.Header(r, key)
+	return v
 }

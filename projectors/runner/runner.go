@@ -248,9 +248,10 @@ func (r *Runner) attempt(ctx context.Context, cl *kgo.Client, batch []decoded) (
 			return plan{}, fmt.Errorf("produce %d records to %s: %w", len(p.dlq), r.cfg.DLQTopic, err)
 		}
 		for _, rec := range p.dlq {
-			r.log.Error("event dead-lettered", "topic", string(header(rec, HeaderDLQTopic)),
-				"aggregate", string(rec.Key), "reason", string(header(rec, HeaderDLQReason)),
-				"err", string(header(rec, HeaderDLQError)))
+			topic, _ := kafka.Header(rec, HeaderDLQTopic)
+			reason, _ := kafka.Header(rec, HeaderDLQReason)
+			cause, _ := kafka.Header(rec, HeaderDLQError)
+			r.log.Error("event dead-lettered", "topic", topic, "aggregate", string(rec.Key), "reason", reason, "err", cause)
 		}
 	}
 	if err := tx.Apply(ctx, p.apply); err != nil {
@@ -327,14 +328,4 @@ func (r *Runner) retry(ctx context.Context, what string, fn func(context.Context
 		}
 		delay = min(2*delay, r.cfg.MaxBackoff)
 	}
-}
-
-// header returns the value of rec's header key, nil when absent.
-func header(rec *kgo.Record, key string) []byte {
-	for _, h := range rec.Headers {
-		if h.Key == key {
-			return h.Value
-		}
-	}
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
+	"github.com/cqrses-aws/pipeline/internal/kafka"
 	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
 	"github.com/cqrses-aws/pipeline/projectors/projection"
 	"github.com/cqrses-aws/pipeline/projectors/runner"
@@ -81,9 +82,9 @@ func TestPoisonEventGoesToTheDLQParksItsAggregateAndRedriveAppliesIt(t *testing.
 	var ofX, others []string
 	for _, r := range dead {
 		if string(r.Key) == x {
-			ofX = append(ofX, header(r, runner.HeaderDLQReason))
+			ofX = append(ofX, kafkaHeader(r, runner.HeaderDLQReason))
 		} else {
-			others = append(others, string(r.Key)+"/"+header(r, runner.HeaderDLQReason))
+			others = append(others, string(r.Key)+"/"+kafkaHeader(r, runner.HeaderDLQReason))
 		}
 	}
 	if fmt.Sprint(ofX) != "[poison parked]" || fmt.Sprint(others) != "[/poison]" {
@@ -235,15 +236,6 @@ func readDLQ(t testing.TB, cfg runner.Config, n int) []*kgo.Record {
 	return out
 }
 
-func header(r *kgo.Record, key string) string {
-	for _, h := range r.Headers {
-		if h.Key == key {
-			return string(h.Value)
-		}
-	}
-	return ""
-}
-
 func TestRebalanceNeverAppliesABatchTwice(t *testing.T) {
 	t.Parallel()
 	prefix := testkit.EventTopics(t, 6)
@@ -263,4 +255,10 @@ func TestRebalanceNeverAppliesABatchTwice(t *testing.T) {
 		return complete(target.snapshot(), prefix, 60, 10) == nil && complete(target.snapshot(), prefix+"-b", 60, 10) == nil
 	})
 	// complete also fails on an event applied twice: each aggregate's applied seqs must be exactly 1..10.
+}
+
+// kafkaHeader is kafka.Header without its presence flag.
+func kafkaHeader(r *kgo.Record, key string) string {
+	v, _ := kafka.Header(r, key)
+	return v
 }
