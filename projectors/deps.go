@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
@@ -77,35 +78,22 @@ func openDeps(ctx context.Context, cfg Config, svc *service.Service) (*deps, err
 	return d, nil
 }
 
-// newSearchClient builds the search client the configuration names: go-elasticsearch v8 for
-// SEARCH_FLAVOR=elasticsearch, else opensearch-go v4 (SigV4-signed when SEARCH_SIGV4 is set).
+// newSearchClient builds the search client the configuration names (see search.NewClient); opensearch-go is
+// SigV4-signed when SEARCH_SIGV4 is set, and checked for readiness when svc is set.
 func newSearchClient(ctx context.Context, cfg Config, svc *service.Service) (search.Client, error) {
-	if cfg.Search.Flavor == "elasticsearch" {
-		es, err := searchclient.NewElasticsearch(cfg.Search, searchclient.ElasticsearchOptions{AcceptOpenSearch: cfg.Projectors.AcceptOpenSearch})
-		if err != nil {
-			return nil, err
+	return search.NewClient(cfg.Search, cfg.Projectors.AcceptOpenSearch, func() (*opensearchapi.Client, error) {
+		if svc != nil {
+			return svc.OpenSearch(ctx, cfg.Search, cfg.AWS)
 		}
-		return search.NewElasticsearchClient(es), nil
-	}
-	if svc != nil {
-		os, err := svc.OpenSearch(ctx, cfg.Search, cfg.AWS)
-		if err != nil {
-			return nil, err
+		var sdk aws.Config
+		if cfg.Search.SigV4 {
+			var err error
+			if sdk, err = awsclient.LoadSDKConfig(ctx, cfg.AWS); err != nil {
+				return nil, err
+			}
 		}
-		return search.NewOpenSearchClient(os), nil
-	}
-	var sdk aws.Config
-	if cfg.Search.SigV4 {
-		var err error
-		if sdk, err = awsclient.LoadSDKConfig(ctx, cfg.AWS); err != nil {
-			return nil, err
-		}
-	}
-	os, err := searchclient.NewOpenSearch(cfg.Search, sdk)
-	if err != nil {
-		return nil, err
-	}
-	return search.NewOpenSearchClient(os), nil
+		return searchclient.NewOpenSearch(cfg.Search, sdk)
+	})
 }
 
 // supervisor builds the supervisor of the projections, its metrics registered in reg (nil: none).

@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
+
+	"github.com/cqrses-aws/pipeline/internal/platform/config"
+	"github.com/cqrses-aws/pipeline/internal/searchclient"
 )
 
 // Client is the small set of search-server calls the projection needs. Bodies go out and come back as raw JSON,
@@ -56,4 +61,23 @@ func (e *StatusError) Error() string {
 func hasStatus(err error, status int) bool {
 	var se *StatusError
 	return errors.As(err, &se) && se.Status == status
+}
+
+// NewClient returns the client the configuration names: go-elasticsearch v8 for SEARCH_FLAVOR=elasticsearch
+// (acceptOpenSearch lets it talk to OpenSearch, for the local stack and tests), else opensearch-go v4 as built by
+// openSearch (which signs with SigV4 when configured and may register a readiness check). It fails when the
+// configuration is invalid.
+func NewClient(cfg config.Search, acceptOpenSearch bool, openSearch func() (*opensearchapi.Client, error)) (Client, error) {
+	if cfg.Flavor == "elasticsearch" {
+		es, err := searchclient.NewElasticsearch(cfg, searchclient.ElasticsearchOptions{AcceptOpenSearch: acceptOpenSearch})
+		if err != nil {
+			return nil, err
+		}
+		return NewElasticsearchClient(es), nil
+	}
+	os, err := openSearch()
+	if err != nil {
+		return nil, err
+	}
+	return NewOpenSearchClient(os), nil
 }

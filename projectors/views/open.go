@@ -27,7 +27,32 @@ func (p *Projection) Open(ctx context.Context, version int) (projection.Target, 
 	if err := p.createAndMigrate(ctx, schema); err != nil {
 		return nil, fmt.Errorf("open %s: %w", schema, err)
 	}
-	return newTarget(p.pool, schema), nil
+	if err := p.completeStableViews(ctx, version); err != nil {
+		return nil, fmt.Errorf("open %s: %w", schema, err)
+	}
+	return newTarget(p.pool, schema, ProgressChannel(p.name)), nil
+}
+
+// completeStableViews switches version in again when it is live but the stable schema lacks a view this code
+// shows (an upgrade that added one), so that readers find every view the code promises.
+func (p *Projection) completeStableViews(ctx context.Context, version int) error {
+	live, ok, err := p.Live(ctx)
+	if err != nil || !ok || live != version {
+		return err
+	}
+	views := make([]string, len(viewTables))
+	for i, t := range viewTables {
+		views[i] = pgx.Identifier{p.name, t}.Sanitize()
+	}
+	var missing int
+	if err := p.pool.QueryRow(ctx, "SELECT count(*) FROM unnest($1::text[]) AS v WHERE to_regclass(v) IS NULL", views).
+		Scan(&missing); err != nil {
+		return fmt.Errorf("check the stable views: %w", err)
+	}
+	if missing == 0 {
+		return nil
+	}
+	return p.Switch(ctx, version)
 }
 
 func (p *Projection) createAndMigrate(ctx context.Context, schema string) (err error) {

@@ -22,8 +22,9 @@ import (
 
 var _ projection.Projection = (*Projection)(nil)
 
-// viewTables are the tables the stable schema shows, one view each.
-var viewTables = []string{"accounts", "rooms", "members", "messages"}
+// viewTables are the tables the stable schema shows, one view each; aggregates (the applied seq of each
+// aggregate) serves read-your-writes.
+var viewTables = []string{"accounts", "rooms", "members", "messages", "aggregates"}
 
 // Projection is the views read model over one Postgres database; it is safe for concurrent use, and several
 // processes may use the same database at once.
@@ -176,6 +177,7 @@ func (p *Projection) trySwitch(ctx context.Context, version int) error {
 		}
 		b.Queue("CREATE VIEW " + pgx.Identifier{p.name, "live"}.Sanitize() + " AS SELECT " +
 			strconv.Itoa(version) + "::int AS version")
+		b.Queue("SELECT pg_notify($1, $2)", ProgressChannel(p.name), target)
 		return tx.SendBatch(ctx, b).Close()
 	})
 }

@@ -17,12 +17,20 @@ var _ projection.Target = (*Target)(nil)
 type Target struct {
 	pool   *pgxpool.Pool
 	schema string
-	sql    statements
+	// channel is where each committed batch is announced (see ProgressChannel).
+	channel string
+	sql     statements
 }
 
-func newTarget(pool *pgxpool.Pool, schema string) *Target {
-	return &Target{pool: pool, schema: schema, sql: newStatements(pgx.Identifier{schema}.Sanitize())}
+func newTarget(pool *pgxpool.Pool, schema, channel string) *Target {
+	return &Target{pool: pool, schema: schema, channel: channel, sql: newStatements(pgx.Identifier{schema}.Sanitize())}
 }
+
+// ProgressChannel returns the Postgres notification channel on which the projection named name announces every
+// committed batch and every switch, with the target schema as payload: readers waiting until a write is applied
+// (read-your-writes) listen on it instead of polling. Postgres delivers a notification only when its transaction
+// commits, so a reader woken by it sees the batch.
+func ProgressChannel(name string) string { return name + "_progress" }
 
 // Schema returns the name of the target's schema, "<name>_v<version>".
 func (t *Target) Schema() string { return t.schema }

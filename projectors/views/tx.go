@@ -229,6 +229,9 @@ func (t *Tx) Save(ctx context.Context, states map[string]projection.State, next 
 	if b.Len() == 0 {
 		return nil
 	}
+	if len(states) > 0 {
+		b.Queue("SELECT pg_notify($1, $2)", t.target.channel, t.target.schema)
+	}
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("save %d states and %d offsets in %s: %w", len(states), len(topics), t.target.schema, err)
 	}
