@@ -289,7 +289,7 @@ func TestValidateResponse(t *testing.T) {
 		{"not JSON", "GET", "/v1/rooms", 200, jsonType, `<html>`, openapi.ErrInvalidBody},
 
 		// Rejected: not in the document.
-		{"undocumented status", "GET", "/v1/rooms", 500, "application/problem+json", `{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"internal error"}`, openapi.ErrUndocumented},
+		{"undocumented status", "GET", "/v1/rooms", 418, "application/problem+json", `{"type":"about:blank","title":"I'm a teapot","status":418,"detail":"x"}`, openapi.ErrUndocumented},
 		{"status of another operation", "GET", "/v1/rooms", 409, "application/problem+json", `{"type":"about:blank","title":"Conflict","status":409,"detail":"x"}`, openapi.ErrUndocumented},
 		{"problem as plain JSON", "GET", "/v1/rooms", 400, jsonType, `{}`, openapi.ErrUndocumented},
 		{"success as problem", "GET", "/v1/rooms", 200, "application/problem+json", `{"items":[]}`, openapi.ErrUndocumented},
