@@ -3,7 +3,6 @@ package views_test
 import (
 	"context"
 	"encoding/json"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
 	"github.com/cqrses-aws/pipeline/projectors/projection"
+	"github.com/cqrses-aws/pipeline/projectors/projectiontest"
 	"github.com/cqrses-aws/pipeline/projectors/readmodel"
 	"github.com/cqrses-aws/pipeline/projectors/views"
 	"github.com/cqrses-aws/pipeline/schemas"
@@ -199,33 +199,7 @@ func applyBatch(tb testing.TB, target projection.Target, events []projection.Eve
 }
 
 func tryBatch(ctx context.Context, target projection.Target, events []projection.Event) error {
-	tx, err := target.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	ids := map[string]struct{}{}
-	for _, ev := range events {
-		ids[ev.AggregateID] = struct{}{}
-	}
-	states, err := tx.States(ctx, slices.Collect(maps.Keys(ids)))
-	if err != nil {
-		return err
-	}
-	next := projection.Offsets{}
-	for _, ev := range events {
-		if ev.Seq > states[ev.AggregateID].Seq {
-			states[ev.AggregateID] = projection.State{Seq: ev.Seq}
-		}
-		next.Set(ev.Topic, ev.Partition, ev.Offset+1)
-	}
-	if err := tx.Apply(ctx, events); err != nil {
-		return err
-	}
-	if err := tx.Save(ctx, states, next); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
+	return projectiontest.Apply(ctx, target, events)
 }
 
 // applyInBatches applies events in consecutive batches of size n.
