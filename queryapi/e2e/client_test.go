@@ -1,0 +1,464 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cqrses-aws/pipeline/internal/platform/auth/authtest"
+)
+
+// user is one caller: an account id (the token's subject) and its token.
+type user struct {
+	sys   *system
+	id    string
+	token string
+	// name is the account's name as last registered or renamed by the scenario.
+	name string
+}
+
+// newUser returns a caller with a fresh account id (not registered yet) and an hour's token.
+func newUser(t *testing.T, sys *system, label string) *user {
+	t.Helper()
+	id := "acct-" + label + "-" + randomHex(t, 6)
+	return &user{sys: sys, id: id, token: authtest.MintHS256(t, secret, id, time.Hour)}
+}
+
+// randomHex returns n random bytes in hex: the suffix that keeps a scenario's names and words its own.
+func randomHex(t *testing.T, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// command is the writer's answer to a command.
+type command struct {
+	ID               string `json:"id"`
+	Version          int64  `json:"version"`
+	ConsistencyToken string `json:"consistency_token"`
+	MessageID        string `json:"message_id"`
+}
+
+// exec sends a command to the writer as u and returns its answer; it fails the test unless the writer answers
+// want with a consistency token.
+func (u *user) exec(t *testing.T, method, path string, body any, want int) command {
+	t.Helper()
+	var payload io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload = bytes.NewReader(b)
+	}
+	resp := send(t, method, u.sys.writer+path, u.token, payload)
+	if resp.Code != want {
+		t.Fatalf("%s %s = %d %s, want %d", method, path, resp.Code, resp.Body, want)
+	}
+	var c command
+	if err := json.Unmarshal(resp.Body, &c); err != nil || c.ConsistencyToken == "" || c.Version < 1 {
+		t.Fatalf("%s %s answered %s: want id, version and consistency_token (%v)", method, path, resp.Body, err)
+	}
+	return c
+}
+
+func (u *user) register(t *testing.T, name string) command {
+	t.Helper()
+	u.name = name
+	return u.exec(t, http.MethodPost, "/v1/accounts", map[string]string{"name": name}, http.StatusCreated)
+}
+
+func (u *user) rename(t *testing.T, name string) command {
+	t.Helper()
+	u.name = name
+	return u.exec(t, http.MethodPost, "/v1/accounts/me/rename", map[string]string{"name": name}, http.StatusOK)
+}
+
+func (u *user) createRoom(t *testing.T, name string) command {
+	t.Helper()
+	return u.exec(t, http.MethodPost, "/v1/rooms", map[string]string{"name": name}, http.StatusCreated)
+}
+
+func (u *user) renameRoom(t *testing.T, room, name string) command {
+	t.Helper()
+	return u.exec(t, http.MethodPost, "/v1/rooms/"+room+"/rename", map[string]string{"name": name}, http.StatusOK)
+}
+
+func (u *user) addMember(t *testing.T, room string, who *user, role string) command {
+	t.Helper()
+	return u.exec(t, http.MethodPost, "/v1/rooms/"+room+"/members", map[string]string{"account_id": who.id, "role": role}, http.StatusOK)
+}
+
+func (u *user) removeMember(t *testing.T, room string, who *user) command {
+	t.Helper()
+	return u.exec(t, http.MethodDelete, "/v1/rooms/"+room+"/members/"+url.PathEscape(who.id), nil, http.StatusOK)
+}
+
+func (u *user) post(t *testing.T, room, text string) command {
+	t.Helper()
+	c := u.exec(t, http.MethodPost, "/v1/rooms/"+room+"/messages", map[string]string{"text": text}, http.StatusCreated)
+	if c.MessageID == "" {
+		t.Fatalf("post to %s answered no message_id", room)
+	}
+	return c
+}
+
+func (u *user) edit(t *testing.T, room, message, text string) command {
+	t.Helper()
+	return u.exec(t, http.MethodPost, "/v1/rooms/"+room+"/messages/"+message+"/edit", map[string]string{"text": text}, http.StatusOK)
+}
+
+func (u *user) deleteMessage(t *testing.T, room, message string) command {
+	t.Helper()
+	return u.exec(t, http.MethodDelete, "/v1/rooms/"+room+"/messages/"+message, nil, http.StatusOK)
+}
+
+func (u *user) deleteRoom(t *testing.T, room string) command {
+	t.Helper()
+	return u.exec(t, http.MethodDelete, "/v1/rooms/"+room, nil, http.StatusOK)
+}
+
+// answer is a query API answer, read in full, with how long it took.
+type answer struct {
+	method, path string
+	Code         int
+	Header       http.Header
+	Body         []byte
+	Took         time.Duration
+}
+
+// stale reports whether the answer says its read model had not caught up with the token.
+func (a answer) stale() bool { return a.Header.Get("X-Read-Model-Stale") == "true" }
+
+// send makes one request with a bearer token (none when token is "") and reads the answer.
+func send(t *testing.T, method, target, token string, body io.Reader) answer {
+	t.Helper()
+	auth := ""
+	if token != "" {
+		auth = "Bearer " + token
+	}
+	return sendAuth(t, method, target, auth, body)
+}
+
+// sendAuth makes one request with the Authorization header auth (none when "") and reads the answer.
+func sendAuth(t *testing.T, method, target, auth string, body io.Reader) answer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		t.Fatalf("new request %s %s: %v", method, target, err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read %s %s: %v", method, target, err)
+	}
+	return answer{method: method, path: target, Code: resp.StatusCode, Header: resp.Header, Body: b, Took: time.Since(start)}
+}
+
+// params builds a query string from key, value pairs, skipping empty values.
+func params(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	return v
+}
+
+// get queries the main query API as u.
+func (u *user) get(t *testing.T, path string, q url.Values) answer {
+	t.Helper()
+	return queryAs(t, u.sys.query, u.token, path, q)
+}
+
+// queryAs sends GET base+path?q with token and checks what every answer of the query API must be: never a
+// 5xx, errors as problem details, and (when internal/openapi exists) valid by the published contract.
+func queryAs(t *testing.T, base, token, path string, q url.Values) answer {
+	t.Helper()
+	target := base + path
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	return check(t, send(t, http.MethodGet, target, token, nil), path)
+}
+
+// check fails the test for a query API answer that no request may get: a 5xx, an error that is not problem
+// details, or (when internal/openapi exists) one the published contract does not allow. It returns a, its path
+// set to path.
+func check(t *testing.T, a answer, path string) answer {
+	t.Helper()
+	a.path, _, _ = strings.Cut(path, "?")
+	if a.Code >= 500 {
+		t.Errorf("GET %s = %d %s: a server error", path, a.Code, a.Body)
+	}
+	if a.Code >= 400 {
+		checkProblem(t, a)
+	}
+	validateContract(t, a)
+	return a
+}
+
+// problemBody is an RFC 9457 problem details body.
+type problemBody struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+}
+
+// checkProblem fails the test unless a is application/problem+json with type, title, detail and its status.
+func checkProblem(t *testing.T, a answer) {
+	t.Helper()
+	if mt, _, err := mime.ParseMediaType(a.Header.Get("Content-Type")); err != nil || mt != "application/problem+json" {
+		t.Errorf("GET %s = %d with Content-Type %q, want application/problem+json", a.path, a.Code, a.Header.Get("Content-Type"))
+	}
+	var p problemBody
+	if err := json.Unmarshal(a.Body, &p); err != nil {
+		t.Errorf("GET %s = %d: problem body %q: %v", a.path, a.Code, a.Body, err)
+		return
+	}
+	if p.Status != a.Code || p.Type == "" || p.Title == "" || p.Detail == "" {
+		t.Errorf("GET %s = %d: problem %s lacks type, title, detail or status %d", a.path, a.Code, a.Body, a.Code)
+	}
+	for _, leak := range []string{"panic", "goroutine", ".go:", "pq:", "SQLSTATE", "opensearch", "stack"} {
+		if strings.Contains(strings.ToLower(string(a.Body)), strings.ToLower(leak)) {
+			t.Errorf("GET %s = %d: problem %s shows internal detail (%q)", a.path, a.Code, a.Body, leak)
+		}
+	}
+}
+
+// expect fails the test unless a has status code.
+func expect(t *testing.T, a answer, code int) {
+	t.Helper()
+	if a.Code != code {
+		t.Fatalf("GET %s = %d %s, want %d", a.path, a.Code, a.Body, code)
+	}
+}
+
+// fresh fails the test unless a is a 2xx or 404 answer that met its consistency token (no X-Read-Model-Stale).
+func fresh(t *testing.T, a answer) {
+	t.Helper()
+	if a.stale() {
+		t.Fatalf("GET %s answered X-Read-Model-Stale: true after %s: the read model did not apply the write within %s",
+			a.path, a.Took.Round(time.Millisecond), consistencyTimeout)
+	}
+}
+
+// decode decodes a 200 answer into T; it fails the test for any other status or an undecodable body.
+func decode[T any](t *testing.T, a answer) T {
+	t.Helper()
+	expect(t, a, http.StatusOK)
+	if mt, _, _ := mime.ParseMediaType(a.Header.Get("Content-Type")); mt != "application/json" {
+		t.Errorf("GET %s: Content-Type %q, want application/json", a.path, a.Header.Get("Content-Type"))
+	}
+	var v T
+	if err := json.Unmarshal(a.Body, &v); err != nil {
+		t.Fatalf("GET %s: decode %s: %v", a.path, a.Body, err)
+	}
+	return v
+}
+
+// The query API's answers (DESIGN.md, HTTP contract).
+type (
+	roomList struct {
+		Items      []roomItem `json:"items"`
+		NextCursor *string    `json:"next_cursor"`
+	}
+	roomItem struct {
+		ID            string     `json:"id"`
+		Name          string     `json:"name"`
+		MemberCount   int        `json:"member_count"`
+		LastMessageAt *time.Time `json:"last_message_at"`
+		Version       int64      `json:"version"`
+	}
+	roomDetails struct {
+		ID      string   `json:"id"`
+		Name    string   `json:"name"`
+		Version int64    `json:"version"`
+		Members []member `json:"members"`
+	}
+	member struct {
+		AccountID string `json:"account_id"`
+		Name      string `json:"name"`
+		Role      string `json:"role"`
+	}
+	messagePage struct {
+		Items      []message `json:"items"`
+		NextCursor *string   `json:"next_cursor"`
+	}
+	message struct {
+		ID       string     `json:"id"`
+		RoomID   string     `json:"room_id"`
+		Sender   sender     `json:"sender"`
+		Text     string     `json:"text"`
+		PostedAt time.Time  `json:"posted_at"`
+		EditedAt *time.Time `json:"edited_at"`
+	}
+	sender struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	searchPage struct {
+		Items      []hit   `json:"items"`
+		NextCursor *string `json:"next_cursor"`
+	}
+	hit struct {
+		MessageID string    `json:"message_id"`
+		RoomID    string    `json:"room_id"`
+		RoomName  string    `json:"room_name"`
+		Sender    sender    `json:"sender"`
+		Text      string    `json:"text"`
+		Highlight string    `json:"highlight"`
+		PostedAt  time.Time `json:"posted_at"`
+	}
+	accountView struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+)
+
+// Typed queries on the main query API, each passing token as consistent_with when it is not "" and checking
+// that the answer met it.
+
+func (u *user) rooms(t *testing.T, token string) []roomItem {
+	t.Helper()
+	var all []roomItem
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatalf("GET /v1/rooms: more than 100 pages")
+		}
+		a := u.get(t, "/v1/rooms", params("limit", "100", "cursor", cursor, "consistent_with", token))
+		fresh(t, a)
+		page := decode[roomList](t, a)
+		all = append(all, page.Items...)
+		if page.NextCursor == nil {
+			return all
+		}
+		cursor = *page.NextCursor
+	}
+}
+
+func (u *user) room(t *testing.T, room, token string) answer {
+	t.Helper()
+	a := u.get(t, "/v1/rooms/"+room, params("consistent_with", token))
+	fresh(t, a)
+	return a
+}
+
+func (u *user) messages(t *testing.T, room, token string) answer {
+	t.Helper()
+	a := u.get(t, "/v1/rooms/"+room+"/messages", params("limit", "100", "consistent_with", token))
+	fresh(t, a)
+	return a
+}
+
+func (u *user) search(t *testing.T, q, room, token string) searchPage {
+	t.Helper()
+	a := u.get(t, "/v1/search", params("q", q, "room_id", room, "limit", "100", "consistent_with", token))
+	fresh(t, a)
+	return decode[searchPage](t, a)
+}
+
+func (u *user) account(t *testing.T, id, token string) answer {
+	t.Helper()
+	a := u.get(t, "/v1/accounts/"+url.PathEscape(id), params("consistent_with", token))
+	fresh(t, a)
+	return a
+}
+
+// findRoom returns the room with id in items.
+func findRoom(items []roomItem, id string) (roomItem, bool) {
+	for _, r := range items {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return roomItem{}, false
+}
+
+// findMessage returns the message with id in items.
+func findMessage(items []message, id string) (message, bool) {
+	for _, m := range items {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return message{}, false
+}
+
+// findHit returns the hit for message id in items.
+func findHit(items []hit, id string) (hit, bool) {
+	for _, h := range items {
+		if h.MessageID == id {
+			return h, true
+		}
+	}
+	return hit{}, false
+}
+
+// findMember returns the member with account id in members.
+func findMember(members []member, id string) (member, bool) {
+	for _, m := range members {
+		if m.AccountID == id {
+			return m, true
+		}
+	}
+	return member{}, false
+}
+
+// emphasized returns what highlight marks with <em>…</em>, concatenated.
+func emphasized(highlight string) string {
+	var b strings.Builder
+	rest := highlight
+	for {
+		_, after, ok := strings.Cut(rest, "<em>")
+		if !ok {
+			return b.String()
+		}
+		inner, tail, ok := strings.Cut(after, "</em>")
+		if !ok {
+			return b.String()
+		}
+		b.WriteString(inner)
+		rest = tail
+	}
+}
+
+// checkHighlight fails the test unless h's highlight marks term and is, without its marks, a part of the text.
+func checkHighlight(t *testing.T, h hit, term string) {
+	t.Helper()
+	if !strings.Contains(strings.ToLower(emphasized(h.Highlight)), strings.ToLower(term)) {
+		t.Errorf("hit %s: highlight %q does not mark %q with <em>", h.MessageID, h.Highlight, term)
+	}
+	plain := strings.NewReplacer("<em>", "", "</em>", "").Replace(h.Highlight)
+	if !strings.Contains(h.Text, strings.TrimSpace(plain)) {
+		t.Errorf("hit %s: highlight %q is not a fragment of the text %q", h.MessageID, h.Highlight, h.Text)
+	}
+}
