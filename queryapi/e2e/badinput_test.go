@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -106,6 +107,47 @@ func badInput(t *testing.T, sys *system) {
 			}
 		}
 		expect(t, ivan.get(t, "/v1/accounts/acct-nobody-"+x, nil), http.StatusNotFound)
+		// Ids no writer makes, some of which no database takes as text (invalid UTF-8, NUL): unknown or
+		// invalid, never a server error.
+		for _, id := range []string{"%FF", "%00", "%E3%81", unknown + "%00", strings.Repeat("r", 5000)} {
+			for _, path := range []string{"/v1/rooms/" + id, "/v1/rooms/" + id + "/messages", "/v1/accounts/" + id} {
+				if a := ivan.get(t, path, nil); a.Code != http.StatusNotFound && a.Code != http.StatusBadRequest {
+					t.Errorf("GET %.80s = %d %s, want 404 (or 400)", path, a.Code, a.Body)
+				}
+			}
+		}
+	})
+	t.Run("bytes", func(t *testing.T) {
+		// Parameters that are not text are refused; a filter or text no message has finds nothing. Never a
+		// server error.
+		for _, c := range []struct {
+			q      url.Values
+			mayFit bool // 200 with no hit is as good as 400
+		}{
+			{url.Values{"q": {"\xff"}}, false},
+			{url.Values{"q": {word}, "cursor": {"\xff"}}, false},
+			{url.Values{"q": {"a\x00b"}}, true},
+			{url.Values{"q": {word}, "room_id": {"\x00"}}, true},
+			{url.Values{"q": {word}, "room_id": {"\xff"}}, true},
+		} {
+			a := ivan.get(t, "/v1/search", c.q)
+			switch {
+			case a.Code == http.StatusOK && c.mayFit:
+				if page := decode[searchPage](t, a); len(page.Items) != 0 {
+					t.Errorf("GET /v1/search?%s found %+v, want nothing", c.q.Encode(), page.Items)
+				}
+			case a.Code != http.StatusBadRequest:
+				t.Errorf("GET /v1/search?%s = %d %s, want 400", c.q.Encode(), a.Code, a.Body)
+			}
+		}
+		// A well-formed token of an aggregate no writer could name waits and answers stale, or is refused.
+		for _, id := range []string{"\x00", "\xff", "room-\x00", strings.Repeat("a", 5000)} {
+			token := "c1." + base64.RawURLEncoding.EncodeToString([]byte("1:"+id))
+			a := queryAs(t, sys.fastQuery, ivan.token, "/v1/rooms", params("consistent_with", token))
+			if a.Code != http.StatusBadRequest && !(a.Code == http.StatusOK && a.stale()) {
+				t.Errorf("GET /v1/rooms?consistent_with=<token of %.20q> = %d (stale %v) %s, want 400 or a stale 200", id, a.Code, a.stale(), a.Body)
+			}
+		}
 	})
 	t.Run("someone else's room", func(t *testing.T) {
 		// Judy's room exists (she reads it), yet to ivan it is as unknown as a room never created: 404, not 403.

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"html"
 	"io"
 	"mime"
 	"net/http"
@@ -451,13 +452,14 @@ func emphasized(highlight string) string {
 	}
 }
 
-// checkHighlight fails the test unless h's highlight marks term and is, without its marks, a part of the text.
+// checkHighlight fails the test unless h's highlight marks term and is, without its marks and HTML-unescaped,
+// a part of the text.
 func checkHighlight(t *testing.T, h hit, term string) {
 	t.Helper()
 	if !strings.Contains(strings.ToLower(emphasized(h.Highlight)), strings.ToLower(term)) {
 		t.Errorf("hit %s: highlight %q does not mark %q with <em>", h.MessageID, h.Highlight, term)
 	}
-	plain := strings.NewReplacer("<em>", "", "</em>", "").Replace(h.Highlight)
+	plain := html.UnescapeString(strings.NewReplacer("<em>", "", "</em>", "").Replace(h.Highlight))
 	if !strings.Contains(h.Text, strings.TrimSpace(plain)) {
 		t.Errorf("hit %s: highlight %q is not a fragment of the text %q", h.MessageID, h.Highlight, h.Text)
 	}

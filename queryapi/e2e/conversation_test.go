@@ -118,16 +118,6 @@ func conversationWithRenames(t *testing.T, sys *system) {
 	if wantIDs := []string{hello.MessageID, last.MessageID}; !slices.Equal(ids, sortedCopy(wantIDs)) {
 		t.Errorf("search %s found %v, want %v", word, ids, wantIDs)
 	}
-
-	// Relevance: of two messages with the first word, the one that also holds the second comes first, though
-	// it was posted first.
-	owl, heron := "owl"+x, "heron"+x
-	both := alice.post(t, room.ID, owl+" and "+heron)
-	one := alice.post(t, room.ID, "only the "+owl+" was seen today, nothing else of note happened at the lake")
-	hits = alice.search(t, owl+" "+heron, room.ID, one.ConsistencyToken)
-	if len(hits.Items) == 0 || hits.Items[0].MessageID != both.MessageID {
-		t.Errorf("search %q = %+v, want the message with both words first", owl+" "+heron, hits.Items)
-	}
 }
 
 // checkDetails fails the test unless d is room id with name, version and exactly the members want.

@@ -18,6 +18,7 @@ func TestEndToEnd(t *testing.T) {
 		{"read your writes", readYourWrites},
 		{"pagination", pagination},
 		{"bad input", badInput},
+		{"search ranking", searchRanking},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()

@@ -179,7 +179,11 @@ func cleanup(t *testing.T, n names) {
 			}
 		}
 		if len(ours) > 0 {
-			if _, err := adm.DeleteGroups(ctx, ours...); err != nil {
+			resps, err := adm.DeleteGroups(ctx, ours...)
+			for _, r := range resps {
+				err = errors.Join(err, r.Err)
+			}
+			if err != nil {
 				t.Errorf("cleanup: delete consumer groups %v: %v", ours, err)
 			}
 		}
@@ -195,7 +199,11 @@ func cleanup(t *testing.T, n names) {
 			}
 		}
 		if len(dlq) > 0 {
-			if _, err := adm.DeleteTopics(ctx, dlq...); err != nil {
+			resps, err := adm.DeleteTopics(ctx, dlq...)
+			if err == nil {
+				err = resps.Error()
+			}
+			if err != nil {
 				t.Errorf("cleanup: delete topics %v: %v", dlq, err)
 			}
 		}

@@ -113,10 +113,14 @@ func pagination(t *testing.T, sys *system) {
 			t.Errorf("cursor %q changed to %q = %d %s, want 400", cursor, bad, a.Code, a.Body)
 		}
 	}
-	_, hitCursors := walk(t, henry, "/v1/search", params("q", word, "limit", fmt.Sprint(limit)), "",
+	_, hitCursors := walk(t, henry, "/v1/search", params("q", word, "room_id", room.ID, "limit", fmt.Sprint(limit)), "",
 		func(p searchPage) ([]hit, *string) { return p.Items, p.NextCursor })
+	a = henry.get(t, "/v1/search", params("q", word, "room_id", other, "limit", fmt.Sprint(limit), "cursor", hitCursors[0]))
+	if a.Code != http.StatusBadRequest {
+		t.Errorf("a search cursor of room %s used on room %s = %d %s, want 400", room.ID, other, a.Code, a.Body)
+	}
 	for _, bad := range tampered(hitCursors[0]) {
-		a := henry.get(t, "/v1/search", params("q", word, "limit", fmt.Sprint(limit), "cursor", bad))
+		a := henry.get(t, "/v1/search", params("q", word, "room_id", room.ID, "limit", fmt.Sprint(limit), "cursor", bad))
 		if a.Code != http.StatusBadRequest {
 			t.Errorf("search cursor %q changed to %q = %d %s, want 400", hitCursors[0], bad, a.Code, a.Body)
 		}
