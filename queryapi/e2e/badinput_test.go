@@ -33,25 +33,29 @@ func badInput(t *testing.T, sys *system) {
 		t.Fatalf("judy's search %s = %+v, want her own message only", word, hits.Items)
 	}
 
-	lists := []struct {
+	type listing struct {
 		path string
 		q    url.Values
-	}{
+	}
+	lists := []listing{
 		{"/v1/rooms", nil},
 		{"/v1/rooms/" + mine.ID + "/messages", nil},
 		{"/v1/search", params("q", word)},
 	}
-	query := func(path string, q url.Values, kv ...string) answer {
+	// query sends GET l with l's parameters and kv (key, value pairs) as ivan.
+	query := func(t *testing.T, l listing, kv ...string) answer {
+		t.Helper()
 		v := url.Values{}
-		for k, vs := range q {
+		for k, vs := range l.q {
 			v[k] = vs
 		}
 		for i := 0; i+1 < len(kv); i += 2 {
 			v.Set(kv[i], kv[i+1])
 		}
-		return ivan.get(t, path, v)
+		return ivan.get(t, l.path, v)
 	}
-	badRequest := func(a answer, field string) {
+	// badRequest fails the test unless a is a 400 whose problem names field (when not "").
+	badRequest := func(t *testing.T, a answer, field string) {
 		t.Helper()
 		if a.Code != http.StatusBadRequest {
 			t.Errorf("GET %s = %d %s, want 400", a.path, a.Code, a.Body)
@@ -63,34 +67,28 @@ func badInput(t *testing.T, sys *system) {
 	t.Run("limit", func(t *testing.T) {
 		for _, l := range lists {
 			for _, limit := range []string{"1", "100"} {
-				expect(t, query(l.path, l.q, "limit", limit), http.StatusOK)
+				expect(t, query(t, l, "limit", limit), http.StatusOK)
 			}
 			for _, limit := range []string{"0", "101", "abc", "-1", "1.5", "99999999999999999999"} {
-				badRequest(query(l.path, l.q, "limit", limit), "limit")
+				badRequest(t, query(t, l, "limit", limit), "limit")
 			}
 		}
 	})
 	t.Run("cursor", func(t *testing.T) {
 		for _, l := range lists {
 			for _, cursor := range []string{"garbage", "AAAA", "{}", "c1.AAAA", strings.Repeat("x", 2000)} {
-				badRequest(query(l.path, l.q, "cursor", cursor), "cursor")
+				badRequest(t, query(t, l, "cursor", cursor), "cursor")
 			}
 		}
 	})
 	t.Run("consistent_with", func(t *testing.T) {
-		for _, l := range append(lists[:len(lists):len(lists)], struct {
-			path string
-			q    url.Values
-		}{"/v1/rooms/" + mine.ID, nil}, struct {
-			path string
-			q    url.Values
-		}{"/v1/accounts/" + ivan.id, nil}) {
-			badRequest(query(l.path, l.q, "consistent_with", "not-a-token"), "consistent_with")
+		for _, l := range append(lists, listing{"/v1/rooms/" + mine.ID, nil}, listing{"/v1/accounts/" + ivan.id, nil}) {
+			badRequest(t, query(t, l, "consistent_with", "not-a-token"), "consistent_with")
 		}
 	})
 	t.Run("q", func(t *testing.T) {
-		badRequest(ivan.get(t, "/v1/search", nil), "")
-		badRequest(ivan.get(t, "/v1/search", url.Values{"q": {""}}), "")
+		badRequest(t, ivan.get(t, "/v1/search", nil), "")
+		badRequest(t, ivan.get(t, "/v1/search", url.Values{"q": {""}}), "")
 		// A very long q may be refused or searched; either way it is no server error (queryAs checks that).
 		if a := ivan.get(t, "/v1/search", params("q", strings.Repeat("quokka ", 2000))); a.Code != http.StatusOK && a.Code != http.StatusBadRequest {
 			t.Errorf("GET /v1/search with a 14,000-character q = %d %s, want 200 or 400", a.Code, a.Body)
