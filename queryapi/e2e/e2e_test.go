@@ -18,7 +18,7 @@ func TestEndToEnd(t *testing.T) {
 		{"read your writes", readYourWrites},
 		{"pagination", pagination},
 		{"bad input", badInput},
-		{"search ranking", searchRanking},
+		{"search order", searchOrder},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()

@@ -84,11 +84,15 @@ func (s *HTTPServer) rooms(c *gin.Context) {
 }
 
 func (s *HTTPServer) room(c *gin.Context) {
+	id, found := pathID(c, "room")
+	if !found {
+		return
+	}
 	in := s.params(c)
 	if !in.ok() {
 		return
 	}
-	room, fresh, err := s.q.Room(c.Request.Context(), in.opts, c.Param("room"))
+	room, fresh, err := s.q.Room(c.Request.Context(), in.opts, id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -101,8 +105,11 @@ func (s *HTTPServer) room(c *gin.Context) {
 }
 
 func (s *HTTPServer) messages(c *gin.Context) {
+	room, found := pathID(c, "room")
+	if !found {
+		return
+	}
 	in := s.params(c)
-	room := c.Param("room")
 	scope := "messages|" + in.caller + "|" + room
 	limit := in.limit()
 	var after *app.MessageKey
@@ -161,11 +168,15 @@ func (s *HTTPServer) search(c *gin.Context) {
 }
 
 func (s *HTTPServer) account(c *gin.Context) {
+	id, found := pathID(c, "account")
+	if !found {
+		return
+	}
 	in := s.params(c)
 	if !in.ok() {
 		return
 	}
-	acct, fresh, err := s.q.Account(c.Request.Context(), in.opts, c.Param("account"))
+	acct, fresh, err := s.q.Account(c.Request.Context(), in.opts, id)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -41,7 +41,7 @@ func (s *HTTPServer) params(c *gin.Context) *params {
 	p.opts.Caller = p.caller
 	if raw, ok := c.GetQuery("consistent_with"); ok {
 		tok, err := consistency.Parse(raw)
-		if err != nil {
+		if err != nil || !validID(tok.AggregateID) {
 			p.reject("consistent_with", "not a consistency token returned by a command")
 		} else {
 			p.opts.ConsistentWith = &tok
@@ -97,10 +97,27 @@ func (p *params) text(name string) string {
 // optionalID returns the id parameter name, "" when absent.
 func (p *params) optionalID(name string) string {
 	v := p.c.Query(name)
-	if len(v) > maxIDLen || !utf8.ValidString(v) {
+	if v != "" && !validID(v) {
 		p.reject(name, "is not an id")
 	}
 	return v
+}
+
+// validID reports whether id can be an id at all: not empty, not too long, valid UTF-8 without NUL (which
+// Postgres text cannot hold). An id that fails is unknown, whatever it was meant to be.
+func validID(id string) bool {
+	return id != "" && len(id) <= maxIDLen && utf8.ValidString(id) && !strings.ContainsRune(id, 0)
+}
+
+// pathID returns the path parameter name, or answers 404 (and returns false) when it cannot be an id.
+func pathID(c *gin.Context, name string) (string, bool) {
+	id := c.Param(name)
+	if !validID(id) {
+		problem.Write(c.Writer, problem.New(http.StatusNotFound, notFoundDetail))
+		c.Abort()
+		return "", false
+	}
+	return id, true
 }
 
 // ok answers the 400 problem listing every rejected parameter, and reports whether there was none.
@@ -113,12 +130,15 @@ func (p *params) ok() bool {
 	return false
 }
 
+// notFoundDetail is the one answer for what is unknown and what the caller may not see.
+const notFoundDetail = "no such room or account, or not visible to you"
+
 // fail answers err as a problem: 404 for what is unknown or invisible, 503 with Retry-After for an unreachable
 // read model; anything else is logged and answered as a bare 500.
 func (s *HTTPServer) fail(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, app.ErrNotFound):
-		problem.Write(c.Writer, problem.New(http.StatusNotFound, "no such room or account, or not visible to you"))
+		problem.Write(c.Writer, problem.New(http.StatusNotFound, notFoundDetail))
 	case errors.Is(err, app.ErrUnavailable):
 		s.log.WarnContext(c.Request.Context(), "query not answered", "route", c.FullPath(), "error", err)
 		c.Header("Retry-After", "1")

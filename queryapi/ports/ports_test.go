@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,6 +64,11 @@ func newFake(n int) *fake {
 
 func (f *fake) fresh() app.Fresh { return app.Fresh(!f.stale) }
 
+// errBadText is what Postgres answers for text it cannot hold; the ports must not let such ids through.
+var errBadText = errors.New(`ERROR: invalid byte sequence for encoding "UTF8": 0x00`)
+
+func badText(id string) bool { return !utf8.ValidString(id) || strings.ContainsRune(id, 0) }
+
 func (f *fake) Rooms(_ context.Context, o app.Options, after string, limit int) ([]app.RoomSummary, string, app.Fresh, error) {
 	f.lastOpts = o
 	if f.fail != nil {
@@ -82,6 +88,9 @@ func (f *fake) Rooms(_ context.Context, o app.Options, after string, limit int) 
 
 func (f *fake) Room(_ context.Context, o app.Options, id string) (app.Room, app.Fresh, error) {
 	f.lastOpts = o
+	if badText(id) {
+		return app.Room{}, f.fresh(), errBadText
+	}
 	if id != r1 {
 		return app.Room{}, f.fresh(), app.ErrNotFound
 	}
@@ -90,6 +99,9 @@ func (f *fake) Room(_ context.Context, o app.Options, id string) (app.Room, app.
 
 func (f *fake) Messages(_ context.Context, o app.Options, id string, after *app.MessageKey, limit int) (app.Page[app.Message], app.Fresh, error) {
 	f.lastOpts = o
+	if badText(id) {
+		return app.Page[app.Message]{}, f.fresh(), errBadText
+	}
 	if id != r1 {
 		return app.Page[app.Message]{}, f.fresh(), app.ErrNotFound
 	}
@@ -112,6 +124,9 @@ func (f *fake) Messages(_ context.Context, o app.Options, id string, after *app.
 
 func (f *fake) Account(_ context.Context, o app.Options, id string) (app.Account, app.Fresh, error) {
 	f.lastOpts = o
+	if badText(id) {
+		return app.Account{}, f.fresh(), errBadText
+	}
 	if id != "alice" {
 		return app.Account{}, f.fresh(), app.ErrNotFound
 	}
@@ -307,6 +322,12 @@ func TestAuthorizationAndVisibility(t *testing.T) {
 	s.get(t, "/v1/rooms/"+r9).problem(t, http.StatusNotFound)
 	s.get(t, "/v1/rooms/"+r9+"/messages").problem(t, http.StatusNotFound)
 	s.get(t, "/v1/accounts/nobody").problem(t, http.StatusNotFound)
+	// Ids that cannot be ids (invalid UTF-8, NUL, too long) are unknown, never sent to a read model.
+	for _, id := range []string{"%FF", "%00", "%E3%81", r1 + "%00", strings.Repeat("r", 201)} {
+		s.get(t, "/v1/rooms/"+id).problem(t, http.StatusNotFound)
+		s.get(t, "/v1/rooms/"+id+"/messages").problem(t, http.StatusNotFound)
+		s.get(t, "/v1/accounts/"+id).problem(t, http.StatusNotFound)
+	}
 	s.get(t, "/v1/rooms/"+r1)
 	if s.fake.lastOpts.Caller != "alice" {
 		t.Errorf("caller = %q, want the token's subject", s.fake.lastOpts.Caller)
