@@ -38,13 +38,7 @@ func (q *Queries) Messages(ctx context.Context, o Options, roomID string, after 
 	if err != nil {
 		return Page[Message]{}, fresh, fmt.Errorf("messages of room %s for %s: %w", roomID, o.Caller, err)
 	}
-	page := Page[Message]{Items: msgs}
-	if len(msgs) > limit {
-		page.Items = msgs[:limit]
-		last := page.Items[limit-1]
-		page.Next = &MessageKey{PostedAt: last.PostedAt, ID: last.ID}
-	}
-	return page, fresh, nil
+	return pageOf(msgs, limit, func(m Message) MessageKey { return MessageKey{PostedAt: m.PostedAt, ID: m.ID} }), fresh, nil
 }
 
 // Account returns an account's public view; any authenticated caller may read it.
@@ -79,11 +73,15 @@ func (q *Queries) Search(ctx context.Context, o Options, text, room string, afte
 	if err != nil {
 		return Page[Hit]{}, fresh, fmt.Errorf("search for %s: %w", o.Caller, err)
 	}
-	page := Page[Hit]{Items: hits}
-	if len(hits) > limit {
-		page.Items = hits[:limit]
-		last := page.Items[limit-1]
-		page.Next = &MessageKey{PostedAt: last.PostedAt, ID: last.MessageID}
+	return pageOf(hits, limit, func(h Hit) MessageKey { return MessageKey{PostedAt: h.PostedAt, ID: h.MessageID} }), fresh, nil
+}
+
+// pageOf makes the page of items, read with one more than limit: when that one came, the page stops at limit and
+// continues after the key of its last item.
+func pageOf[T any](items []T, limit int, key func(T) MessageKey) Page[T] {
+	if len(items) <= limit {
+		return Page[T]{Items: items}
 	}
-	return page, fresh, nil
+	next := key(items[limit-1])
+	return Page[T]{Items: items[:limit], Next: &next}
 }
