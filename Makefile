@@ -9,10 +9,12 @@ STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_FLAGS    ?= -race -count=1 -timeout 30m
 # The benchmarks `make bench` runs: those that record a ratio into .bench/results.json.
 BENCH         ?= Ratio
+# Flags of `make demo`, e.g. DEMO_ARGS='-messages 2000 -seed 7' (see go run ./deploy/local/demo -h).
+DEMO_ARGS     ?=
 # Load the local stack's endpoints (written by `make up`) into the environment of a command.
 WITH_ENV      := set -a; . .local/env; set +a;
 
-.PHONY: help up down status clean-local build run test bench lint tidy-check
+.PHONY: help up down status clean-local build run demo test bench lint tidy-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,6 +38,9 @@ build: ## build every service into bin/
 
 run: up build ## start the stack and every service in the foreground (Ctrl-C stops the services, not the stack)
 	@deploy/local/run.sh $(SERVICES)
+
+demo: ## load demo accounts, rooms and English/Japanese messages into the running writer (flags: DEMO_ARGS='-messages 200')
+	@$(WITH_ENV) $(GO) run ./deploy/local/demo $(DEMO_ARGS)
 
 test: up ## start the stack, then run every test (unit and integration) with the race detector
 	@$(WITH_ENV) $(GO) test $(TEST_FLAGS) ./...

@@ -8,11 +8,13 @@
 # local-dev-secret; <SERVICE>_HTTP_ADDR (e.g. WRITER_HTTP_ADDR=127.0.0.1:9080) moves one service off its default
 # address. Ctrl-C or SIGTERM stops the services (SIGTERM, then SIGKILL after RUN_STOP_TIMEOUT seconds, default
 # 20), never the stack. When one service exits on its own, the others are stopped and the script exits non-zero
-# naming it.
+# naming it. Once the writer answers /readyz (polled for RUN_READY_TIMEOUT seconds, default 60), the script prints
+# its URL and the query API's and a token for the account "demo" that `make demo` fills with data.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RUN_STOP_TIMEOUT=${RUN_STOP_TIMEOUT:-20}
+RUN_READY_TIMEOUT=${RUN_READY_TIMEOUT:-60}
 
 say() { printf 'run: %s\n' "$*"; }
 fail() { printf 'run: error: %s\n' "$*" >&2; exit 1; }
@@ -56,6 +58,7 @@ trap 'rm -rf "$FIFOS"' EXIT
 declare -A NAME_OF=() # service PID -> name
 PIDS=()               # service PIDs still running
 PREFIXERS=()          # PIDs of the sed processes that prefix the output
+ANNOUNCER=            # PID of announce, while it waits for the writer
 
 # start NAME: runs bin/NAME in the background with its stdout and stderr prefixed line by line through a FIFO,
 # so that $! is the service itself and can be signalled. The prefixer ignores SIGINT and SIGTERM (a terminal's
@@ -114,11 +117,40 @@ stop_all() {
   return "$ok"
 }
 
+# announce: waits until the writer answers /readyz, then prints where the writer and the query API listen and a
+# token for the demo account, minted by deploy/local/token with the secret the services got. It says so and
+# gives up (the services keep running) when the writer is not ready within RUN_READY_TIMEOUT seconds.
+announce() {
+  local writer query token deadline=$((SECONDS + RUN_READY_TIMEOUT))
+  writer=$(addr_of writer)
+  until curl -fs -o /dev/null --max-time 2 "http://$writer/readyz"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      say "the writer did not answer http://$writer/readyz within ${RUN_READY_TIMEOUT}s: see its log lines; still running"
+      return 0
+    fi
+    sleep 0.5 # polling interval
+  done
+  say "ready: writer http://$writer"
+  if [[ " ${NAME_OF[*]} " == *" queryapi "* ]]; then
+    query=$(addr_of queryapi)
+    say "       query API http://$query"
+  fi
+  if ! token=$(cd "$ROOT" && "${GO:-go}" run ./deploy/local/token -sub demo -ttl 12h); then
+    say "could not mint a token for the demo account (go run ./deploy/local/token failed)"
+    return 0
+  fi
+  say "token of the account \"demo\", valid 12h (paste it into another terminal):"
+  printf '\n  export TOKEN=%s\n\n' "$token"
+  say "make demo loads the demo data (accounts, rooms, messages in English and Japanese; run it in another"
+  say "terminal), then, with the token above: curl -s -H \"Authorization: Bearer \$TOKEN\" http://${query:-$(default_addr queryapi)}/v1/rooms"
+}
+
 # finish CODE: stops the services, waits for the prefixers to print their last lines, and exits with CODE, or 1
 # when a service did not stop cleanly.
 finish() {
   # A no-op handler rather than ignoring: ignored signals would be inherited by the timer below.
   trap : INT TERM
+  if [ -n "$ANNOUNCER" ]; then kill "$ANNOUNCER" 2>/dev/null || true; fi
   stop_all || set -- 1
   wait "${PREFIXERS[@]}" 2>/dev/null || true
   exit "$1"
@@ -134,6 +166,10 @@ for pid in "${PIDS[@]}"; do
   say "${NAME_OF[$pid]} (pid $pid): http://$(addr_of "${NAME_OF[$pid]}")  /healthz /readyz /metrics"
 done
 say "Ctrl-C stops the services (the stack keeps running; \`make down\` stops it)"
+if [[ " $* " == *" writer "* ]]; then
+  announce &
+  ANNOUNCER=$!
+fi
 
 while :; do
   exited=

@@ -15,18 +15,15 @@ import (
 	"os"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/cqrses-aws/pipeline/internal/devtoken"
 )
-
-// devSecret is the HS256 secret of the local stack when AUTH_HS256_SECRET is unset.
-const devSecret = "local-dev-secret"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Getenv, time.Now, os.Stdout, os.Stderr))
 }
 
 // run mints the token described by args and the environment read through getenv, writes it to stdout and
-// returns the exit code: 0, 1 when signing fails, 2 for bad usage.
+// returns the exit code: 0, 1 when minting fails, 2 for bad usage.
 func run(args []string, getenv func(string) string, now func() time.Time, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -40,21 +37,10 @@ func run(args []string, getenv func(string) string, now func() time.Time, stdout
 		fs.Usage()
 		return 2
 	}
-	secret := getenv("AUTH_HS256_SECRET")
-	if secret == "" {
-		secret = devSecret
-	}
-	t := now()
-	claims := jwt.MapClaims{"sub": *sub, "iat": t.Unix(), "exp": t.Add(*ttl).Unix()}
-	if iss := getenv("AUTH_ISSUER"); iss != "" {
-		claims["iss"] = iss
-	}
-	if aud := getenv("AUTH_AUDIENCE"); aud != "" {
-		claims["aud"] = aud
-	}
-	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(secret))
+	s := devtoken.FromEnv(getenv)
+	token, err := devtoken.MintAt(now(), s.Secret, *sub, *ttl, s.Issuer, s.Audience)
 	if err != nil {
-		fmt.Fprintf(stderr, "token: sign: %v\n", err)
+		fmt.Fprintf(stderr, "token: %v\n", err)
 		return 1
 	}
 	fmt.Fprintln(stdout, token)

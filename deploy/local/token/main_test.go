@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cqrses-aws/pipeline/internal/devtoken"
 	"github.com/cqrses-aws/pipeline/internal/platform/auth"
 )
 
@@ -17,11 +18,11 @@ func TestTokenVerifiesWithTheServicesConfig(t *testing.T) {
 		env  map[string]string
 		cfg  auth.Config
 	}{
-		{"dev secret when unset", nil, auth.Config{HS256Secret: devSecret}},
+		{"dev secret when unset", nil, auth.Config{HS256Secret: devtoken.DefaultSecret}},
 		{"secret from the environment", map[string]string{"AUTH_HS256_SECRET": "a-much-longer-local-secret"},
 			auth.Config{HS256Secret: "a-much-longer-local-secret"}},
 		{"issuer and audience", map[string]string{"AUTH_ISSUER": "local", "AUTH_AUDIENCE": "chat"},
-			auth.Config{HS256Secret: devSecret, Issuer: "local", Audience: "chat"}},
+			auth.Config{HS256Secret: devtoken.DefaultSecret, Issuer: "local", Audience: "chat"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,7 +51,7 @@ func TestTokenExpiresAfterTTL(t *testing.T) {
 	if code := run([]string{"-sub", "alice", "-ttl", "1h"}, func(string) string { return "" }, past, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	v, err := auth.NewVerifier(context.Background(), auth.Config{HS256Secret: devSecret})
+	v, err := auth.NewVerifier(context.Background(), auth.Config{HS256Secret: devtoken.DefaultSecret})
 	if err != nil {
 		t.Fatal(err)
 	}
