@@ -168,13 +168,13 @@ func badInput(t *testing.T, sys *system) {
 			"Bearer " + none, "Basic " + ivan.token, ivan.token} {
 			for _, path := range []string{"/v1/rooms", "/v1/rooms/" + mine.ID, "/v1/rooms/" + mine.ID + "/messages",
 				"/v1/search?q=" + word, "/v1/accounts/" + ivan.id} {
-				a := queryWith(t, sys.query, auth, path)
+				a := queryWith(t, sys.Query, auth, path)
 				if a.Code != http.StatusUnauthorized {
 					t.Errorf("GET %s with Authorization %.30q… = %d %s, want 401", path, auth, a.Code, a.Body)
 				}
 			}
 		}
-		expect(t, queryWith(t, sys.query, "Bearer "+ivan.token, "/v1/rooms/"+mine.ID), http.StatusOK)
+		expect(t, queryWith(t, sys.Query, "Bearer "+ivan.token, "/v1/rooms/"+mine.ID), http.StatusOK)
 	})
 	t.Run("search syntax is text", func(t *testing.T) {
 		for _, q := range []string{`text:* OR room_id:*`, `"unbalanced`, `*`, `\`, `\\`, `room_id:` + theirs.ID,

@@ -63,7 +63,7 @@ func (u *user) exec(t *testing.T, method, path string, body any, want int) comma
 		}
 		payload = bytes.NewReader(b)
 	}
-	resp := send(t, method, u.sys.writer+path, u.token, payload)
+	resp := send(t, method, u.sys.Writer+path, u.token, payload)
 	if resp.Code != want {
 		t.Fatalf("%s %s = %d %s, want %d", method, path, resp.Code, resp.Body, want)
 	}
@@ -194,7 +194,7 @@ func params(kv ...string) url.Values {
 // get queries the main query API as u.
 func (u *user) get(t *testing.T, path string, q url.Values) answer {
 	t.Helper()
-	return queryAs(t, u.sys.query, u.token, path, q)
+	return queryAs(t, u.sys.Query, u.token, path, q)
 }
 
 // queryAs sends GET base+path?q with token and checks what every answer of the query API must be: never a

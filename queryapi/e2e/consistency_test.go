@@ -172,7 +172,7 @@ func malformedTokens(t *testing.T, sys *system, u *user, room string) {
 			if path == "/v1/search" {
 				q.Set("q", "anything")
 			}
-			a := queryAs(t, sys.query, u.token, path, q)
+			a := queryAs(t, sys.Query, u.token, path, q)
 			if a.Code != http.StatusBadRequest {
 				t.Errorf("GET %s?consistent_with=%s = %d %s, want 400", path, token, a.Code, a.Body)
 			}

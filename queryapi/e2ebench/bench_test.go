@@ -14,6 +14,13 @@ import (
 )
 
 const (
+	// secret signs the benchmark callers' tokens; the writer and the query API share it.
+	secret = "e2ebench-secret-0123456789abcdef"
+	// partitions is the event topics' partition count: the services' default.
+	partitions = 12
+	// consistencyTimeout is how long the query API waits for a consistency token: an answer stale after it
+	// means the write was not visible in time.
+	consistencyTimeout = 10 * time.Second
 	// targetRate is the PostMessage rate wanted; the run asks for less when the probe shows the writer cannot
 	// sustain it (headroom).
 	targetRate = 200.0

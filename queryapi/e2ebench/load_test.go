@@ -117,7 +117,7 @@ func (p *pipeline) command(token, path string, body any) (command, time.Time, er
 	if err != nil {
 		return command{}, time.Time{}, err
 	}
-	req, err := http.NewRequest(http.MethodPost, p.writer+path, bytes.NewReader(payload))
+	req, err := http.NewRequest(http.MethodPost, p.Writer+path, bytes.NewReader(payload))
 	if err != nil {
 		return command{}, time.Time{}, err
 	}
@@ -305,7 +305,7 @@ func (p *pipeline) checkSearch(s *sample) {
 // answer arrived and whether it was stale (its read model had not applied consistent_with in time), or an
 // error for a failed request or an answer that is not 200.
 func (p *pipeline) get(path string, q url.Values, token string, v any) (time.Time, bool, error) {
-	req, err := http.NewRequest(http.MethodGet, p.query+path+"?"+q.Encode(), nil)
+	req, err := http.NewRequest(http.MethodGet, p.Query+path+"?"+q.Encode(), nil)
 	if err != nil {
 		return time.Time{}, false, err
 	}

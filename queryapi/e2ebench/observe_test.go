@@ -73,7 +73,7 @@ func (k *kafkaRecords) get(message string) (kafkaSeen, bool) {
 // consume reads the room topic from its start in the background, until the benchmark ends.
 func (p *pipeline) consume(b *testing.B) *kafkaRecords {
 	b.Helper()
-	cl := testkit.KafkaClient(b, kgo.ConsumeTopics(kafka.EventTopic(p.topicPrefix, "room")),
+	cl := testkit.KafkaClient(b, kgo.ConsumeTopics(kafka.EventTopic(p.TopicPrefix, "room")),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	k := &kafkaRecords{seen: map[string]kafkaSeen{}, waiting: map[string]bool{}}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -116,12 +116,12 @@ type metricsScrape map[string]histogram
 // series names the histograms the breakdown reads: a label, the service, the metric and a label selector.
 func (p *pipeline) series() [][4]string {
 	return [][4]string{
-		{"relay: stream record age at its Kafka ack (ApproximateCreationDateTime to ack)", p.relay, "relay_stream_record_age_seconds", ""},
-		{"relay: produce batch to ack", p.relay, "relay_produce_latency_seconds", ""},
-		{"views projector batch", p.projectors, "projector_batch_seconds", fmt.Sprintf("projector=%q", p.views)},
-		{"search projector batch", p.projectors, "projector_batch_seconds", fmt.Sprintf("projector=%q", p.search)},
-		{"query API wait for the views", p.query, "queryapi_consistency_wait_seconds", `model="views",outcome="applied"`},
-		{"query API wait for search (after the views)", p.query, "queryapi_consistency_wait_seconds", `model="search",outcome="applied"`},
+		{"relay: stream record age at its Kafka ack (ApproximateCreationDateTime to ack)", p.Relay, "relay_stream_record_age_seconds", ""},
+		{"relay: produce batch to ack", p.Relay, "relay_produce_latency_seconds", ""},
+		{"views projector batch", p.Projectors, "projector_batch_seconds", fmt.Sprintf("projector=%q", p.Views)},
+		{"search projector batch", p.Projectors, "projector_batch_seconds", fmt.Sprintf("projector=%q", p.Search)},
+		{"query API wait for the views", p.Query, "queryapi_consistency_wait_seconds", `model="views",outcome="applied"`},
+		{"query API wait for search (after the views)", p.Query, "queryapi_consistency_wait_seconds", `model="search",outcome="applied"`},
 	}
 }
 

@@ -1,0 +1,83 @@
+package systemtest
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// defaultPartitions is the event topics' partition count when Options leaves it zero: the services' default.
+const defaultPartitions = 12
+
+// Options says how the system differs between its users; Secret is required, every other zero field means the
+// default its comment names (for service settings, the service's own).
+type Options struct {
+	// Name starts the unique names of the run's resources ("e2e", "eb"); default "sys".
+	Name string
+	// Secret signs the callers' tokens: the writer's and the query APIs' AUTH_HS256_SECRET (at least 32 bytes).
+	Secret string
+	// Partitions is the event topics' partition count; default 12.
+	Partitions int32
+	// LogLevel is every service's LOG_LEVEL; default debug, so a failed test prints complete logs.
+	LogLevel string
+	// QueryAPIs are the query API processes to start, all on the same read models; default one named "queryapi".
+	QueryAPIs []QueryAPI
+	// RelayScanInterval, RelayIdleWait and RelayLeaseTTL are the relay's RELAY_SCAN_INTERVAL,
+	// RELAY_IDLE_WAIT and RELAY_LEASE_TTL.
+	RelayScanInterval, RelayIdleWait, RelayLeaseTTL time.Duration
+	// ProjectorsPollInterval is the projectors' PROJECTORS_POLL_INTERVAL.
+	ProjectorsPollInterval time.Duration
+	// Env adds variables to a service's environment by process name ("writer", "relay", "projectors" or a
+	// query API's Name), after everything Start sets.
+	Env map[string]map[string]string
+	// WaitPipeline makes Start, after every service is ready, register an account through the writer and wait
+	// until both projections applied it with no lag: the proof that the relay and the projectors are connected.
+	WaitPipeline bool
+}
+
+// QueryAPI is one query API process to start.
+type QueryAPI struct {
+	// Name names the process in logs and failures ("queryapi", "queryapi-fast").
+	Name string
+	// ConsistencyTimeout is its QUERYAPI_CONSISTENCY_TIMEOUT: how long it waits for a consistency token.
+	ConsistencyTimeout time.Duration
+}
+
+// withDefaults returns o with its zero fields filled in.
+func (o Options) withDefaults() Options {
+	if o.Name == "" {
+		o.Name = "sys"
+	}
+	if o.Partitions == 0 {
+		o.Partitions = defaultPartitions
+	}
+	if len(o.QueryAPIs) == 0 {
+		o.QueryAPIs = []QueryAPI{{Name: "queryapi"}}
+	}
+	return o
+}
+
+// Validate returns every problem of o, with its defaults filled in, joined.
+func (o Options) Validate() error {
+	o = o.withDefaults()
+	var errs []error
+	if len(o.Secret) < 32 {
+		errs = append(errs, errors.New("the secret must have at least 32 bytes"))
+	}
+	if o.Partitions < 0 {
+		errs = append(errs, errors.New("the partition count must not be negative"))
+	}
+	seen := map[string]bool{"writer": true, "relay": true, "projectors": true}
+	for _, q := range o.QueryAPIs {
+		if q.Name == "" || seen[q.Name] {
+			errs = append(errs, fmt.Errorf("query API name %q is empty or taken", q.Name))
+		}
+		seen[q.Name] = true
+	}
+	for name := range o.Env {
+		if !seen[name] {
+			errs = append(errs, fmt.Errorf("the extra environment names %q, which is no process", name))
+		}
+	}
+	return errors.Join(errs...)
+}
