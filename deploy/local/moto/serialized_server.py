@@ -12,14 +12,24 @@ with 250 items in the table, 468 ms with 1,500). Since requests run one at a tim
 only the items a transaction names and the length of their tables' streams, and puts them back when moto cancels
 the transaction: the same outcome, at the cost of the transaction's own items.
 
+moto ignores TransactWriteItems' ClientRequestToken, which DynamoDB uses to make a retried call idempotent (for
+10 minutes): the AWS SDKs fill it in once per call and send it again on their own retries. Without it, an SDK retry
+after a lost answer (a connection closed under load) ran the transaction a second time, failed its conditions,
+and the writer answered a committed command with 409. client_request_tokens remembers the tokens of committed
+transactions and answers their repeats with success, as DynamoDB does.
+
 Usage: python3 serialized_server.py HOST PORT
 """
 
+import collections
 import copy
+import hashlib
+import json
 import os
 import signal
 import sys
 import threading
+import time
 import types
 
 from moto.server import DomainDispatcherApplication, create_backend_app
@@ -110,12 +120,49 @@ def light_transactions():
     models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
+def client_request_tokens():
+    """Makes TransactWriteItems idempotent per ClientRequestToken for 10 minutes (see the docstring)."""
+    from moto.core.responses import ActionResult
+    from moto.dynamodb.exceptions import DynamodbException
+    from moto.dynamodb.responses import DynamoHandler
+
+    class IdempotentParameterMismatch(DynamodbException):
+        error_type = "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException"
+
+        def __init__(self):
+            super().__init__(self.error_type, message="the client token was used with other parameters")
+
+    window = 600.0
+    committed = collections.OrderedDict()  # token -> (digest of the items, expiry)
+    original = DynamoHandler.transact_write_items
+
+    def transact_write_items(self):
+        token = self.body.get("ClientRequestToken")
+        if not token:
+            return original(self)
+        digest = hashlib.sha256(json.dumps(self.body.get("TransactItems"), sort_keys=True).encode()).hexdigest()
+        now = time.monotonic()
+        while committed and next(iter(committed.values()))[1] < now:
+            committed.popitem(last=False)
+        prior = committed.get(token)
+        if prior is not None:
+            if prior[0] != digest:
+                raise IdempotentParameterMismatch()
+            return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+        result = original(self)
+        committed[token] = (digest, now + window)
+        return result
+
+    DynamoHandler.transact_write_items = transact_write_items
+
+
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
     os.environ.setdefault("MOTO_PORT", str(port))
     # Request threads would keep the process alive after SystemExit; moto keeps nothing worth flushing.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     light_transactions()
+    client_request_tokens()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(host, port, Serialized(app), threaded=True)
 
