@@ -97,7 +97,7 @@ func TestCancelledTransactionLeavesNoTrace(t *testing.T) {
 	}
 	before := streamRecords(t, table)
 	update := types.TransactWriteItem{Update: &types.Update{TableName: aws.String(table), Key: key("a", "1"),
-		UpdateExpression: aws.String("SET v = :v"),
+		UpdateExpression:          aws.String("SET v = :v"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberS{Value: "changed"}}}}
 	_, err := db.TransactWriteItems(ctx(t), &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		put(table, "c", "1", "new"), update, put(table, "b", "1", "again"),
