@@ -7,10 +7,10 @@ import (
 	"github.com/cqrses-aws/pipeline/schemas"
 )
 
-// TestAppliedSeqsShowsWhatSearchesSee reads the applied seqs the way the query API's read-your-writes does:
-// nothing before the index is refreshed (the index is built with refresh off), then each aggregate's last
-// applied seq, and with them the batch's messages are searchable.
-func TestAppliedSeqsShowsWhatSearchesSee(t *testing.T) {
+// TestVisibleAndAppliedSeqs reads the applied seqs the way the query API's read-your-writes does: real-time
+// (AppliedSeqs) at once; as searches see them (VisibleSeqs) nothing before the index is refreshed (it is built
+// with refresh off), then each aggregate's last applied seq, and with them the batch's messages are searchable.
+func TestVisibleAndAppliedSeqs(t *testing.T) {
 	t.Parallel()
 	eachClient(t, func(t *testing.T, cl search.Client) {
 		f := newFixture(t, cl)
@@ -22,23 +22,27 @@ func TestAppliedSeqsShowsWhatSearchesSee(t *testing.T) {
 			s.ev(room, &schemas.MessagePostedV1{MessageID: s.newID("msg-"), AuthorID: acct, Text: "findable words"}),
 		)
 		index := f.p.Index(1)
-		got, err := search.AppliedSeqs(ctx(t), cl, index, []string{room, acct, other})
+		applied, err := search.AppliedSeqs(ctx(t), cl, index, []string{room, acct, other})
+		if err != nil || len(applied) != 2 || applied[room] != 2 || applied[acct] != 1 {
+			t.Errorf("AppliedSeqs = %v, %v; want %s at 2 and %s at 1, %s absent", applied, err, room, acct, other)
+		}
+		got, err := search.VisibleSeqs(ctx(t), cl, index, []string{room, acct, other})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// (A renamed or registered account's name may show early, with the seq stored before the batch.)
 		if got[room] != 0 || got[acct] != 0 {
-			t.Errorf("before a refresh AppliedSeqs = %v, want nothing applied (not searchable yet)", got)
+			t.Errorf("before a refresh VisibleSeqs = %v, want nothing applied (not searchable yet)", got)
 		}
 		if err := cl.Refresh(ctx(t), index); err != nil {
 			t.Fatal(err)
 		}
-		got, err = search.AppliedSeqs(ctx(t), cl, index, []string{room, acct, other})
+		got, err = search.VisibleSeqs(ctx(t), cl, index, []string{room, acct, other})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 2 || got[room] != 2 || got[acct] != 1 {
-			t.Errorf("AppliedSeqs = %v, want %s at 2 and %s at 1, %s absent", got, room, acct, other)
+			t.Errorf("VisibleSeqs = %v, want %s at 2 and %s at 1, %s absent", got, room, acct, other)
 		}
 		if hits := f.find(t, "findable"); len(hits) != 1 {
 			t.Errorf("search found %v, want the batch's message", hits)

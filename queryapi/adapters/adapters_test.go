@@ -260,4 +260,17 @@ func TestMessagesSearchReader(t *testing.T) {
 	if err != nil || seqs[id.room1] != j.Seq(id.room1) || seqs[id.bob] != 2 || len(seqs) != 2 {
 		t.Errorf("search progress = %v, %v; want room1 at %d and bob at 2", seqs, err, j.Seq(id.room1))
 	}
+
+	// A batch applied after the last refresh: the progress reader refreshes, so the waiting query sees it at
+	// once, message included, instead of after the next periodic refresh.
+	late := j.Add(schemas.TypeMessagePosted, id.room1, schemas.MessagePostedV1{MessageID: "msg-late", AuthorID: id.ann, Text: "latecomer"})
+	if err := projectiontest.Apply(ctx, target, []projection.Event{late}); err != nil {
+		t.Fatal(err)
+	}
+	if seqs, err := progress(ctx, []string{id.room1}); err != nil || seqs[id.room1] != late.Seq {
+		t.Errorf("search progress after a late batch = %v, %v; want room1 at %d", seqs, err, late.Seq)
+	}
+	if hits := search("latecomer", []string{id.room1}, nil, 10); len(hits) != 1 {
+		t.Errorf("search for the late message = %+v, want it", hits)
+	}
 }

@@ -124,10 +124,29 @@ func decodeHits(answer []byte) ([]app.Hit, error) {
 	return hits, nil
 }
 
-// SearchProgress reads how far the search index applied each aggregate (see search.AppliedSeqs); it is the reader
-// of the search index's progress.Watcher.
+// SearchProgress reads how far the search index applied each aggregate, as searches see it (see
+// search.VisibleSeqs); it is the reader of the search index's progress.Watcher. When the projector has applied
+// more of an aggregate someone waits for than the last refresh made visible, it refreshes the index, so that a
+// query consistent with a write waits for the projector, not for the next periodic refresh (a second). The
+// refreshes come only from waiting queries, at most one per round of the watcher.
 func SearchProgress(cl search.Client, alias string) func(ctx context.Context, ids []string) (map[string]int64, error) {
 	return func(ctx context.Context, ids []string) (map[string]int64, error) {
-		return search.AppliedSeqs(ctx, cl, alias, ids)
+		visible, err := search.VisibleSeqs(ctx, cl, alias, ids)
+		if err != nil {
+			return nil, err
+		}
+		applied, err := search.AppliedSeqs(ctx, cl, alias, ids)
+		if err != nil {
+			return nil, err
+		}
+		for id, seq := range applied {
+			if seq > visible[id] {
+				if err := cl.Refresh(ctx, alias); err != nil {
+					return nil, fmt.Errorf("refresh %s: %w", alias, err)
+				}
+				return search.VisibleSeqs(ctx, cl, alias, ids)
+			}
+		}
+		return visible, nil
 	}
 }
