@@ -40,6 +40,7 @@ func key(aid, seq string) map[string]types.AttributeValue {
 func put(table, aid, seq, v string) types.TransactWriteItem {
 	item := key(aid, seq)
 	item["v"] = &types.AttributeValueMemberS{Value: v}
+	item["b"] = &types.AttributeValueMemberB{Value: []byte{0, 1, 2, 255}} // binary, as a snapshot's state
 	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table), Item: item,
 		ConditionExpression: aws.String("attribute_not_exists(aid)")}}
 }

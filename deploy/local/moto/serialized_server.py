@@ -140,7 +140,9 @@ def client_request_tokens():
         token = self.body.get("ClientRequestToken")
         if not token:
             return original(self)
-        digest = hashlib.sha256(json.dumps(self.body.get("TransactItems"), sort_keys=True).encode()).hexdigest()
+        # Binary attributes arrive as bytes.
+        items = json.dumps(self.body.get("TransactItems"), sort_keys=True, default=lambda b: bytes(b).hex())
+        digest = hashlib.sha256(items.encode()).hexdigest()
         now = time.monotonic()
         while committed and next(iter(committed.values()))[1] < now:
             committed.popitem(last=False)
