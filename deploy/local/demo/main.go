@@ -4,7 +4,7 @@
 // account and curl commands for the query API:
 //
 //	make demo                                   # against `make run`
-//	go run ./deploy/local/demo [-writer URL] [-messages 500] [-concurrency 8] [-seed 1] [-ttl 12h]
+//	go run ./deploy/local/demo [-writer URL] [-messages 3000] [-concurrency 8] [-seed 1] [-ttl 12h]
 //
 // It signs its tokens with $AUTH_HS256_SECRET, or local-dev-secret when that is unset (the secret `make run`
 // gives the services), with iss and aud from $AUTH_ISSUER and $AUTH_AUDIENCE when set. Accounts and members
@@ -39,11 +39,9 @@ func main() {
 	os.Exit(code)
 }
 
-// defaultMessages keeps `make demo` within about two minutes on the local stack. moto copies a whole table
-// for every TransactWriteItems on it, so each append costs time in proportion to the journal's size and a
-// load's time grows with the square of its messages: 500 take a minute or two, 3,000 well over half an hour.
-// Against DynamoDB, pass -messages 5000 or more.
-const defaultMessages = 500
+// defaultMessages is enough history to page through and search: on the local stack the 3,000 take about a
+// minute (about 50 posts/s, moto serving one request at a time).
+const defaultMessages = 3000
 
 // options are the command line's flags.
 type options struct {
