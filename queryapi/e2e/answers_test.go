@@ -66,44 +66,35 @@ type (
 	}
 )
 
-// findRoom returns the room with id in items.
-func findRoom(items []roomItem, id string) (roomItem, bool) {
-	for _, r := range items {
-		if r.ID == id {
-			return r, true
+// find returns the first of items whose key is id.
+func find[T any](items []T, id string, key func(T) string) (T, bool) {
+	for _, it := range items {
+		if key(it) == id {
+			return it, true
 		}
 	}
-	return roomItem{}, false
+	var zero T
+	return zero, false
+}
+
+// findRoom returns the room with id in items.
+func findRoom(items []roomItem, id string) (roomItem, bool) {
+	return find(items, id, func(r roomItem) string { return r.ID })
 }
 
 // findMessage returns the message with id in items.
 func findMessage(items []message, id string) (message, bool) {
-	for _, m := range items {
-		if m.ID == id {
-			return m, true
-		}
-	}
-	return message{}, false
+	return find(items, id, func(m message) string { return m.ID })
 }
 
 // findHit returns the hit for message id in items.
 func findHit(items []hit, id string) (hit, bool) {
-	for _, h := range items {
-		if h.MessageID == id {
-			return h, true
-		}
-	}
-	return hit{}, false
+	return find(items, id, func(h hit) string { return h.MessageID })
 }
 
 // findMember returns the member with account id in members.
 func findMember(members []member, id string) (member, bool) {
-	for _, m := range members {
-		if m.AccountID == id {
-			return m, true
-		}
-	}
-	return member{}, false
+	return find(members, id, func(m member) string { return m.AccountID })
 }
 
 // emphasized returns what highlight marks with <em>…</em>, concatenated.
