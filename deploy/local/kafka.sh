@@ -33,8 +33,13 @@ kafka_start() {
     "-Dlog4j2.configurationFile=$ROOT/deploy/local/kafka/log4j2.properties")
   if [ ! -f "$KAFKA_DATA/meta.properties" ]; then
     local id
-    # A cluster id is 16 random bytes in unpadded base64url, what `StorageTool random-uuid` prints.
-    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    # A cluster id is 16 random bytes in unpadded base64url, what `StorageTool random-uuid` prints. One that
+    # starts with "-" would be read as an option by the tool's argument parser (1 start in 64 failed so), so
+    # draw again, as random-uuid does.
+    id=-
+    while [ "${id#-}" != "$id" ]; do
+      id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    done
     java "${java_opts[@]}" -cp "$KAFKA_HOME/lib/*" kafka.tools.StorageTool format --standalone -t "$id" \
       -c "$LOCAL/kafka/server.properties" >>"$LOCAL/log/kafka.log" 2>&1 || return 1
   fi
