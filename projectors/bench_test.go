@@ -76,14 +76,35 @@ func TestMain(m *testing.M) {
 func BenchmarkRatioReplayViews(b *testing.B) {
 	f := sharedReplay(b)
 	pool := benchPool(b)
+	rebuild := func(name string) (processRun, viewCounts, error) { return f.rebuildViews(b, pool, name) }
+	reference := func(name string) (time.Duration, viewCounts, error) { return referenceViews(b, f, pool, name) }
+	for b.Loop() {
+		r, runs, err := compareReplay(b, "views", rebuild, reference)
+		r.Note = fmt.Sprintf("target ratio <= 2; %d round; projectors rebuild (process, batches of %s) of %d events "+
+			"(%d accounts, %d rooms, %d partitions; generated in %s) vs in-process consume+fold+COPY of the final rows%s",
+			replayRounds, defaultBatchSize(), replayEvents, replayAccounts, replayRooms, replayPartitions,
+			f.generated.Round(time.Second), killedNote(b, runs))
+		if err == nil {
+			saveReplayRate(b, r, runs)
+		}
+		// Last, so that the benchmark's reported ratio metric is this one.
+		benchkit.Save(b, "replay_views", r, err)
+	}
+}
+
+// compareReplay runs replayRounds rounds of a rebuild process (the subject) against an in-process reference,
+// each into a fresh target named after model, and fails the benchmark for every round whose rebuilt model (as
+// counted by C) differs from the reference's. Both sides are seconds, so the ratio's lower is better.
+func compareReplay[C comparable](b *testing.B, model string, rebuild func(name string) (processRun, C, error),
+	reference func(name string) (time.Duration, C, error)) (benchkit.Result, []processRun, error) {
+	b.Helper()
 	var (
 		runs []processRun
-		got  []viewCounts
-		want viewCounts
+		got  []C
+		want C
 	)
 	subject := func() (float64, error) {
-		name := "bench_views_" + randomHex(b)
-		run, counts, err := f.rebuildViews(b, pool, name)
+		run, counts, err := rebuild("bench_" + model + "_" + randomHex(b))
 		if err != nil {
 			return 0, err
 		}
@@ -91,34 +112,22 @@ func BenchmarkRatioReplayViews(b *testing.B) {
 		if !run.killed {
 			got = append(got, counts)
 		}
-		b.Logf("views rebuild: %s", run)
+		b.Logf("%s rebuild: %s", model, run)
 		return run.wall.Seconds(), nil
 	}
-	reference := func() (float64, error) {
-		name := "bench_views_ref_" + randomHex(b)
-		elapsed, counts, err := referenceViews(b, f, pool, name)
+	ref := func() (float64, error) {
+		elapsed, counts, err := reference("bench_" + model + "_ref_" + randomHex(b))
 		want = counts
 		return elapsed.Seconds(), err
 	}
-	for b.Loop() {
-		// Compare's ratio is subject over reference; here both are seconds, so lower is better.
-		r, err := benchkit.Compare(replayRounds, subject, reference, benchkit.Over)
-		r.Unit = "s"
-		r.Note = fmt.Sprintf("target ratio <= 2; %d round; projectors rebuild (process, batches of %s) of %d events "+
-			"(%d accounts, %d rooms, %d partitions; generated in %s) vs in-process consume+fold+COPY of the final rows%s",
-			replayRounds, defaultBatchSize(), replayEvents, replayAccounts, replayRooms, replayPartitions,
-			f.generated.Round(time.Second), killedNote(b, runs))
-		for i, c := range got {
-			if c != want {
-				b.Errorf("round %d: the rebuilt views hold %+v, the fold of the events %+v", i+1, c, want)
-			}
+	r, err := benchkit.Compare(replayRounds, subject, ref, benchkit.Over)
+	r.Unit = "s"
+	for i, c := range got {
+		if c != want {
+			b.Errorf("round %d: the rebuilt %s hold %+v, the fold of the events %+v", i+1, model, c, want)
 		}
-		if err == nil {
-			saveReplayRate(b, r, runs)
-		}
-		// Last, so that the benchmark's reported ratio metric is this one.
-		benchkit.Save(b, "replay_views", r, err)
 	}
+	return r, runs, err
 }
 
 // saveReplayRate records the views rebuild's events/s (over the reference's) and its peak RSS (over the budget).
@@ -149,43 +158,14 @@ func saveReplayRate(b *testing.B, views benchkit.Result, runs []processRun) {
 func BenchmarkRatioReplaySearch(b *testing.B) {
 	f := sharedReplay(b)
 	cl := search.NewOpenSearchClient(testkit.OpenSearch(b))
-	var (
-		runs []processRun
-		got  []int
-		want int
-	)
-	subject := func() (float64, error) {
-		name := "bench_search_" + randomHex(b)
-		run, docs, err := f.rebuildSearch(b, cl, name)
-		if err != nil {
-			return 0, err
-		}
-		runs = append(runs, run)
-		if !run.killed {
-			got = append(got, docs)
-		}
-		b.Logf("search rebuild: %s", run)
-		return run.wall.Seconds(), nil
-	}
-	reference := func() (float64, error) {
-		name := "bench_search_ref_" + randomHex(b)
-		elapsed, docs, err := referenceSearch(b, f, cl, name)
-		want = docs
-		return elapsed.Seconds(), err
-	}
+	rebuild := func(name string) (processRun, int, error) { return f.rebuildSearch(b, cl, name) }
+	reference := func(name string) (time.Duration, int, error) { return referenceSearch(b, f, cl, name) }
 	for b.Loop() {
-		// Seconds over seconds: lower is better.
-		r, err := benchkit.Compare(replayRounds, subject, reference, benchkit.Over)
-		r.Unit = "s"
+		r, runs, err := compareReplay(b, "search", rebuild, reference)
 		r.Note = fmt.Sprintf("target ratio <= 1.5; %d round; projectors rebuild (process) of %d events vs in-process "+
 			"consume+fold+bulk index of the final message docs (bulks of %d, %d in flight)%s",
 			replayRounds, replayEvents, refBulkSize, refBulkParallel, killedNote(b, runs))
 		benchkit.Save(b, "replay_search", r, err)
-		for i, n := range got {
-			if n != want {
-				b.Errorf("round %d: the rebuilt index holds %d messages, the fold of the events %d", i+1, n, want)
-			}
-		}
 	}
 }
 
