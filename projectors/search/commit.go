@@ -48,7 +48,7 @@ func (x *tx) commit(ctx context.Context) error {
 		room := x.aggs[m.roomID]
 		m.roomSeq = room.batchSeq
 		if !m.deleted {
-			m.roomName = room.name
+			m.roomName = x.ahead.roomName(room)
 			if acct, ok := x.aggs[m.senderID]; ok && acct.nameSeq >= m.senderSeq {
 				m.senderName, m.senderSeq = acct.name, acct.nameSeq
 			}

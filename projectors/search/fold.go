@@ -50,7 +50,7 @@ func (x *tx) prefetch(ctx context.Context, events []projection.Event) error {
 		case *schemas.MessageEditedV1:
 			_, inBatch := x.msgs[p.MessageID]
 			_, postedHere := posted[p.MessageID]
-			if !inBatch && !postedHere {
+			if !inBatch && !postedHere && !x.ahead.editCovered(p.MessageID, e.AggregateID, e.Seq) {
 				msgIDs = append(msgIDs, p.MessageID)
 			}
 		}
@@ -75,13 +75,24 @@ func (x *tx) fold(e *projection.Event) error {
 		a.name, a.nameSeq = p.Name, e.Seq
 	case *schemas.RoomRenamedV1:
 		a.name, a.nameSeq = p.Name, e.Seq
-		x.renamedRooms[a.id] = struct{}{}
+		if !x.ahead.renameCovered(a.id, e.Seq) {
+			x.renamedRooms[a.id] = struct{}{}
+		}
 	case *schemas.MemberAddedV2, *schemas.MemberRemovedV1:
 		// Membership lives in the Postgres views; the query API filters by room_id with it.
 	case *schemas.MessagePostedV1:
+		if x.ahead.gone(p.MessageID, a.id) {
+			return nil
+		}
 		m := x.touch(p.MessageID, a.id)
 		*m = message{id: p.MessageID, roomID: a.id, senderID: p.AuthorID, text: p.Text, postedAt: e.OccurredAt.UTC()}
+		if text, editedAt, ok := x.ahead.finalText(p.MessageID, e.Seq); ok {
+			m.text, m.editedAt = text, editedAt
+		}
 	case *schemas.MessageEditedV1:
+		if x.ahead.editCovered(p.MessageID, a.id, e.Seq) {
+			return nil
+		}
 		m, ok := x.msgs[p.MessageID]
 		if !ok {
 			stored := x.stored[p.MessageID]
@@ -96,10 +107,15 @@ func (x *tx) fold(e *projection.Event) error {
 			m.text, m.editedAt = p.Text, e.OccurredAt.UTC()
 		}
 	case *schemas.MessageDeletedV1:
+		if x.ahead.gone(p.MessageID, a.id) {
+			return nil // never written
+		}
 		x.touch(p.MessageID, a.id).deleted = true
 	case *schemas.RoomDeletedV1:
 		a.deleted = true
-		x.deletedRooms[a.id] = struct{}{}
+		if !x.ahead.roomDeleteCovered(a.id, e.Seq) {
+			x.deletedRooms[a.id] = struct{}{}
+		}
 		for _, m := range x.order {
 			if m.roomID == a.id {
 				m.deleted = true

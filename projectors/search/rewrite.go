@@ -60,7 +60,7 @@ func (x *tx) rewriteOne(m *message) bool {
 	changed := false
 	if _, renamed := x.renamedRooms[m.roomID]; renamed {
 		if room := x.aggs[m.roomID]; room.batchSeq > m.roomSeq {
-			m.roomName, m.roomSeq = room.name, room.batchSeq
+			m.roomName, m.roomSeq = x.ahead.roomName(room), room.batchSeq
 			changed = true
 		}
 	}

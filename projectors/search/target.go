@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/cqrses-aws/pipeline/projectors/projection"
 )
@@ -13,9 +14,14 @@ type Target struct {
 	index    string
 	bulkSize int
 	parallel int
+	// ahead is what Prepare read ahead for a build; nil when the target was not prepared.
+	ahead atomic.Pointer[lookahead]
 }
 
-var _ projection.Target = (*Target)(nil)
+var (
+	_ projection.Target   = (*Target)(nil)
+	_ projection.Preparer = (*Target)(nil)
+)
 
 // Index returns the name of the target's index.
 func (t *Target) Index() string { return t.index }

@@ -34,12 +34,14 @@ type tx struct {
 	renamedRooms, renamedAccounts, deletedRooms map[string]struct{}
 	saved                                       map[string]projection.State
 	done                                        bool
+	// ahead are the room names a build writes ahead of their renames (see Target.Prepare); nil otherwise.
+	ahead *lookahead
 }
 
 var _ projection.Tx = (*tx)(nil)
 
 func newTx(t *Target) *tx {
-	return &tx{
+	return &tx{ahead: t.ahead.Load(),
 		t: t, buckets: map[int]*bucket{}, aggs: map[string]*aggregate{}, msgs: map[string]*message{}, stored: map[string]*message{},
 		renamedRooms: map[string]struct{}{}, renamedAccounts: map[string]struct{}{}, deletedRooms: map[string]struct{}{},
 	}

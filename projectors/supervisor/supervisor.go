@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"time"
 
@@ -89,11 +90,17 @@ type job struct {
 	done    chan error
 }
 
-// start opens version's target and runs it until the job is stopped.
-func (s *Supervisor) start(ctx context.Context, p projection.Projection, version int) (*job, error) {
+// start opens version's target and runs it until the job is stopped. A version being built beside the live one
+// (build not nil) is first prepared when its target is a projection.Preparer: see prepare.
+func (s *Supervisor) start(ctx context.Context, p projection.Projection, version int, build *building) (*job, error) {
 	target, err := p.Open(ctx, version)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", projection.TargetName(p.Name(), version), err)
+	}
+	if build != nil {
+		if err := s.prepare(ctx, p, version, target, build); err != nil {
+			return nil, errors.Join(err, target.Close())
+		}
 	}
 	cfg := s.cfg.Runner
 	cfg.Name, cfg.Version = p.Name(), version
@@ -174,15 +181,24 @@ func (s *Supervisor) reconcile(ctx context.Context, p projection.Projection, run
 		build = p.Version()
 		want[build] = true
 	}
-	for v := range want {
-		if running[v] == nil {
-			j, err := s.start(ctx, p, v)
-			if err != nil {
-				return err
-			}
-			running[v] = j
-			s.log.Info("projector version running", "projector", p.Name(), "version", v, "live", v == live && hasLive)
+	// The live version first: a build's horizon is where the live version is.
+	for _, v := range slices.Sorted(maps.Keys(want)) {
+		if running[v] != nil || (v == build && hasLive && running[live] == nil) {
+			continue
 		}
+		var b *building
+		if v == build {
+			b = &building{}
+			if hasLive {
+				b.live, b.liveVersion = running[live].target, live
+			}
+		}
+		j, err := s.start(ctx, p, v, b)
+		if err != nil {
+			return err
+		}
+		running[v] = j
+		s.log.Info("projector version running", "projector", p.Name(), "version", v, "live", v == live && hasLive)
 	}
 	for v, j := range running {
 		if !want[v] {
@@ -308,7 +324,14 @@ func (s *Supervisor) Rebuild(ctx context.Context, p projection.Projection) (int,
 		next = max(next, slices.Max(versions))
 	}
 	next++
-	j, err := s.start(ctx, p, next)
+	var liveTarget projection.Target
+	if hasLive {
+		if liveTarget, err = p.Open(ctx, live); err != nil {
+			return 0, fmt.Errorf("open the live version of %s: %w", p.Name(), err)
+		}
+		defer liveTarget.Close()
+	}
+	j, err := s.start(ctx, p, next, &building{live: liveTarget, liveVersion: live})
 	if err != nil {
 		return 0, err
 	}
@@ -319,13 +342,6 @@ func (s *Supervisor) Rebuild(ctx context.Context, p projection.Projection) (int,
 			_ = j.stop()
 		}
 	}()
-	var liveTarget projection.Target
-	if hasLive {
-		if liveTarget, err = p.Open(ctx, live); err != nil {
-			return 0, fmt.Errorf("open the live version of %s: %w", p.Name(), err)
-		}
-		defer liveTarget.Close()
-	}
 	for {
 		lags, err := s.lags(ctx, p, j.target, next)
 		var liveLags []runner.PartitionLag
