@@ -195,8 +195,9 @@ func mget(ctx context.Context, cl Client, index string, ids []string, fn func(id
 	if err != nil {
 		return fmt.Errorf("mget %d documents from %s: %w", len(ids), index, err)
 	}
-	p := parsers.Get()
-	defer parsers.Put(p)
+	// Not a pooled parser: an answer of state buckets grows with the aggregates (megabytes of values), and a
+	// pool would keep one such parse per concurrent caller alive between batches.
+	var p fastjson.Parser
 	v, err := p.ParseBytes(raw)
 	if err != nil {
 		return fmt.Errorf("decode mget answer: %w", err)
