@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,10 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
 	"github.com/cqrses-aws/pipeline/internal/platform/auth/authtest"
@@ -56,14 +51,7 @@ func testConfig(tb testing.TB) Config {
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		for _, t := range []string{tables.Journal, tables.Snapshots, tables.Idempotency} {
-			_, err := clients.DynamoDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(t)})
-			// Not found is success: the SDK retries a call that timed out under load after the server did it.
-			var notFound *types.ResourceNotFoundException
-			if err != nil && !errors.As(err, &notFound) {
-				tb.Errorf("delete table %s: %v", t, err)
-			}
-		}
+		testkit.DeleteTables(ctx, tb, clients.DynamoDB, tables.Journal, tables.Snapshots, tables.Idempotency)
 	})
 	return cfg
 }

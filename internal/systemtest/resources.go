@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/jackc/pgx/v5"
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -42,12 +39,7 @@ func (s *System) removeAll(tb testing.TB) {
 	defer cancel()
 	st := testkit.MustStack(tb)
 
-	if _, err := testkit.AWS(tb).DynamoDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(s.LeaseTable)}); err != nil {
-		var notFound *types.ResourceNotFoundException
-		if !errors.As(err, &notFound) {
-			tb.Errorf("cleanup: delete lease table %s: %v", s.LeaseTable, err)
-		}
-	}
+	testkit.DeleteTables(ctx, tb, testkit.AWS(tb).DynamoDB, s.LeaseTable)
 
 	if conn, err := pgx.Connect(ctx, st.Postgres.URL.Reveal()); err != nil {
 		tb.Errorf("cleanup: connect to postgres: %v", err)

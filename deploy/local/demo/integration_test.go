@@ -3,17 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
 	"github.com/cqrses-aws/pipeline/internal/platform/service/servicetest"
@@ -40,13 +35,7 @@ func TestLoadIntoARealWriter(t *testing.T) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		for _, name := range []string{tables.Journal, tables.Snapshots, tables.Idempotency} {
-			_, err := clients.DynamoDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-			var notFound *types.ResourceNotFoundException
-			if err != nil && !errors.As(err, &notFound) {
-				t.Errorf("delete table %s: %v", name, err)
-			}
-		}
+		testkit.DeleteTables(ctx, t, clients.DynamoDB, tables.Journal, tables.Snapshots, tables.Idempotency)
 	})
 	writer := servicetest.StartProcess(t, servicetest.Binary(t, "../../../writer"), "writer", nil, map[string]string{
 		"DYNAMODB_TABLE_PREFIX": prefix, "SNAPSHOT_BUCKET": bucket, "DYNAMODB_CREATE_TABLES": "true",

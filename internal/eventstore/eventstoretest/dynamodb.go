@@ -2,11 +2,9 @@ package eventstoretest
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -65,13 +63,7 @@ func (f *DynamoDBFixture) deleteTables(tb testing.TB) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for _, name := range []string{f.Tables.Journal, f.Tables.Snapshots, f.Tables.Idempotency} {
-		_, err := f.AWS.DynamoDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-		var notFound *types.ResourceNotFoundException
-		if err != nil && !errors.As(err, &notFound) {
-			tb.Errorf("delete table %s: %v", name, err)
-		}
-	}
+	testkit.DeleteTables(ctx, tb, f.AWS.DynamoDB, f.Tables.Journal, f.Tables.Snapshots, f.Tables.Idempotency)
 }
 
 // Seed writes events straight into the journal with BatchWriteItem, in the items JournalItem makes: for long

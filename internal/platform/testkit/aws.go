@@ -49,12 +49,7 @@ func DynamoDBTable(tb testing.TB, in dynamodb.CreateTableInput) string {
 	tb.Cleanup(func() {
 		ctx, cancel := cleanupContext()
 		defer cancel()
-		_, err := cl.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-		// Not found is success: the SDK retries a call that timed out under load after the server did it.
-		var notFound *types.ResourceNotFoundException
-		if err != nil && !errors.As(err, &notFound) {
-			tb.Errorf("testkit: delete table %s: %v", name, err)
-		}
+		DeleteTables(ctx, tb, cl, name)
 	})
 	waiter := dynamodb.NewTableExistsWaiter(cl, func(o *dynamodb.TableExistsWaiterOptions) {
 		o.MinDelay = 50 * time.Millisecond
@@ -112,4 +107,17 @@ func emptyBucket(ctx context.Context, cl *s3.Client, name string) error {
 		}
 	}
 	return nil
+}
+
+// DeleteTables deletes the named tables for a test's cleanup and reports each failure with tb.Errorf. A table
+// not found counts as deleted: under load the SDK retries a call that timed out after the server had done it.
+func DeleteTables(ctx context.Context, tb testing.TB, cl *dynamodb.Client, names ...string) {
+	tb.Helper()
+	for _, name := range names {
+		_, err := cl.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+		var notFound *types.ResourceNotFoundException
+		if err != nil && !errors.As(err, &notFound) {
+			tb.Errorf("delete table %s: %v", name, err)
+		}
+	}
 }

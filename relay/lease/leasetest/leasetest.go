@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
 	"github.com/cqrses-aws/pipeline/relay/lease"
 )
@@ -26,9 +23,7 @@ func Table(tb testing.TB) *lease.Table {
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(t.Name())}); err != nil {
-			tb.Errorf("leasetest: delete %s: %v", t.Name(), err)
-		}
+		testkit.DeleteTables(ctx, tb, db, t.Name())
 	})
 	return t
 }
