@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
+	"github.com/cqrses-aws/pipeline/internal/platform/tracing"
 )
 
 // defaultAddr is where the projectors serve their operational endpoints when HTTP_ADDR is not set: loopback
@@ -22,6 +23,7 @@ type Config struct {
 	Postgres   config.Postgres
 	Search     config.Search
 	Projectors ProjectorsConfig
+	Tracing    tracing.Config
 }
 
 // ProjectorsConfig tunes the runners and names the journal read to fill gaps.
@@ -70,5 +72,5 @@ func (c *Config) ApplyDefaults() { c.HTTP = c.HTTP.WithDefaultAddr(defaultAddr) 
 // Validate returns every problem of every block joined, each naming its environment variable.
 func (c *Config) Validate() error {
 	return errors.Join(c.HTTP.Validate(), c.Log.Validate(), c.AWS.Validate(), c.Kafka.Validate(),
-		c.Postgres.Validate(), c.Search.Validate(), c.Projectors.Validate())
+		c.Postgres.Validate(), c.Search.Validate(), c.Projectors.Validate(), c.Tracing.Validate())
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
 	"github.com/cqrses-aws/pipeline/internal/platform/awsclient"
+	"github.com/cqrses-aws/pipeline/internal/platform/postgres"
 	"github.com/cqrses-aws/pipeline/internal/platform/service"
 	"github.com/cqrses-aws/pipeline/internal/searchclient"
 	"github.com/cqrses-aws/pipeline/projectors/projection"
@@ -39,15 +40,15 @@ func openDeps(ctx context.Context, cfg Config, svc *service.Service) (*deps, err
 		err     error
 	)
 	if svc != nil {
-		if pool, err = svc.Postgres(ctx, cfg.Postgres); err != nil {
+		if pool, err = svc.Postgres(ctx, cfg.Postgres, cfg.AWS); err != nil {
 			return nil, err
 		}
 		if clients, err = svc.AWS(ctx, cfg.AWS); err != nil {
 			return nil, err
 		}
 	} else {
-		if pool, err = pgxpool.New(ctx, cfg.Postgres.URL.Reveal()); err != nil {
-			return nil, errors.New("postgres config: POSTGRES_URL is not a valid connection string")
+		if pool, err = postgres.NewPool(ctx, cfg.Postgres, cfg.AWS); err != nil {
+			return nil, err
 		}
 		d.closers = append(d.closers, pool.Close)
 		if clients, err = awsclient.New(ctx, cfg.AWS); err != nil {

@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/cqrses-aws/pipeline/internal/platform/service"
+	"github.com/cqrses-aws/pipeline/internal/platform/tracing"
 	"github.com/cqrses-aws/pipeline/projectors/projection"
 )
 
@@ -107,6 +108,12 @@ func NewMainOnly(ctx context.Context, cfg Config, logOut io.Writer, only []strin
 }
 
 func buildMain(ctx context.Context, svc *service.Service, cfg Config, only []string) (*Main, error) {
+	shutdownTracing, err := tracing.Setup(ctx, cfg.Tracing, name, svc.Logger())
+	if err != nil {
+		return nil, err
+	}
+	// Registered first, closed last: the spans of the shutdown itself are flushed too.
+	svc.OnClose("tracing", tracing.Closer(shutdownTracing))
 	if _, err := svc.Kafka(cfg.Kafka); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/platform/auth"
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
 	"github.com/cqrses-aws/pipeline/internal/platform/ratelimit"
+	"github.com/cqrses-aws/pipeline/internal/platform/tracing"
 	"github.com/cqrses-aws/pipeline/queryapi/cursor"
 )
 
@@ -25,6 +26,7 @@ type Config struct {
 	Auth      auth.Config
 	RateLimit ratelimit.Config
 	Query     QueryConfig
+	Tracing   tracing.Config
 }
 
 // QueryConfig names the read models (the same variables as the projectors', so one environment configures both)
@@ -70,5 +72,5 @@ func (c *Config) ApplyDefaults() { c.HTTP = c.HTTP.WithDefaultAddr(defaultAddr) 
 // Validate returns every problem of every block joined, each naming its environment variable.
 func (c *Config) Validate() error {
 	return errors.Join(c.HTTP.Validate(), c.Log.Validate(), c.AWS.Validate(), c.Postgres.Validate(),
-		c.Search.Validate(), c.Auth.Validate(), c.RateLimit.Validate(), c.Query.Validate())
+		c.Search.Validate(), c.Auth.Validate(), c.RateLimit.Validate(), c.Query.Validate(), c.Tracing.Validate())
 }

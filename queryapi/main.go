@@ -21,6 +21,7 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/platform/ratelimit"
 	"github.com/cqrses-aws/pipeline/internal/platform/service"
 	"github.com/cqrses-aws/pipeline/internal/platform/service/ginapp"
+	"github.com/cqrses-aws/pipeline/internal/platform/tracing"
 	"github.com/cqrses-aws/pipeline/projectors/search"
 	"github.com/cqrses-aws/pipeline/projectors/views"
 	"github.com/cqrses-aws/pipeline/queryapi/adapters"
@@ -60,7 +61,13 @@ func NewMain(ctx context.Context, cfg Config, logOut io.Writer) (*Main, error) {
 }
 
 func build(ctx context.Context, svc *service.Service, cfg Config) error {
-	pool, err := svc.Postgres(ctx, cfg.Postgres)
+	shutdownTracing, err := tracing.Setup(ctx, cfg.Tracing, name, svc.Logger())
+	if err != nil {
+		return err
+	}
+	// Registered first, closed last: the spans of the shutdown itself are flushed too.
+	svc.OnClose("tracing", tracing.Closer(shutdownTracing))
+	pool, err := svc.Postgres(ctx, cfg.Postgres, cfg.AWS)
 	if err != nil {
 		return err
 	}
@@ -125,7 +132,7 @@ func build(ctx context.Context, svc *service.Service, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	engine := ginapp.New(log, svc.HTTPMetrics())
+	engine := ginapp.New(log, svc.HTTPMetrics(), ginapp.WithTracerName(tracing.ScopeQueryAPI))
 	ports.NewHTTPServer(queries, codec, openapi.Document(), log).
 		Register(engine, auth.Middleware(verifier), ratelimit.Middleware(limiter, auth.AccountID))
 	svc.Mount(engine)
@@ -151,6 +158,12 @@ func consistencyMetrics(reg prometheus.Registerer) (*prometheus.HistogramVec, er
 		Help:    "How long queries with consistent_with waited for a read model, by read model and outcome (applied, stale).",
 		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2, 5},
 	}, []string{"model", "outcome"})
+	// Every series exists from the start, stale waits (rare, and what an alert watches) included.
+	for _, model := range []string{"views", "search"} {
+		for _, outcome := range []string{"applied", "stale"} {
+			h.WithLabelValues(model, outcome)
+		}
+	}
 	if err := reg.Register(h); err != nil {
 		return nil, err
 	}

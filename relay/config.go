@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
+	"github.com/cqrses-aws/pipeline/internal/platform/tracing"
 )
 
 // defaultAddr is where the relay serves its operational endpoints when HTTP_ADDR is not set: loopback only;
@@ -14,11 +15,12 @@ const defaultAddr = "127.0.0.1:8082"
 // Config is the relay's configuration, read from unprefixed environment variables so that one .local/env
 // configures every service.
 type Config struct {
-	HTTP  config.HTTP
-	Log   config.Log
-	AWS   config.AWS
-	Kafka config.Kafka
-	Relay RelayConfig
+	HTTP    config.HTTP
+	Log     config.Log
+	AWS     config.AWS
+	Kafka   config.Kafka
+	Relay   RelayConfig
+	Tracing tracing.Config
 }
 
 // RelayConfig names the journal and lease tables and tunes topics and leases.
@@ -67,5 +69,6 @@ func (c *Config) ApplyDefaults() {
 
 // Validate returns every problem of every block joined, each naming its environment variable.
 func (c *Config) Validate() error {
-	return errors.Join(c.HTTP.Validate(), c.Log.Validate(), c.AWS.Validate(), c.Kafka.Validate(), c.Relay.Validate())
+	return errors.Join(c.HTTP.Validate(), c.Log.Validate(), c.AWS.Validate(), c.Kafka.Validate(), c.Relay.Validate(),
+		c.Tracing.Validate())
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/platform/auth"
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
 	"github.com/cqrses-aws/pipeline/internal/platform/ratelimit"
+	"github.com/cqrses-aws/pipeline/internal/platform/tracing"
 )
 
 // defaultAddr is where the writer listens when HTTP_ADDR is not set: loopback only, so a developer's machine
@@ -22,6 +23,7 @@ type Config struct {
 	Auth      auth.Config
 	RateLimit ratelimit.Config
 	Journal   JournalConfig
+	Tracing   tracing.Config
 }
 
 // JournalConfig names the event store's tables and bucket and tunes snapshots and the hot aggregate cache.
@@ -63,5 +65,5 @@ func (c *Config) ApplyDefaults() { c.HTTP = c.HTTP.WithDefaultAddr(defaultAddr) 
 // Validate returns every problem of every block joined, each naming its environment variable.
 func (c *Config) Validate() error {
 	return errors.Join(c.HTTP.Validate(), c.Log.Validate(), c.AWS.Validate(), c.Auth.Validate(),
-		c.RateLimit.Validate(), c.Journal.Validate())
+		c.RateLimit.Validate(), c.Journal.Validate(), c.Tracing.Validate())
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/platform/ratelimit"
 	"github.com/cqrses-aws/pipeline/internal/platform/service"
 	"github.com/cqrses-aws/pipeline/internal/platform/service/ginapp"
+	"github.com/cqrses-aws/pipeline/internal/platform/tracing"
 	"github.com/cqrses-aws/pipeline/writer/adapters"
 	"github.com/cqrses-aws/pipeline/writer/app"
 	"github.com/cqrses-aws/pipeline/writer/domain"
@@ -60,6 +61,12 @@ func NewMain(ctx context.Context, cfg Config, logOut io.Writer) (*Main, error) {
 }
 
 func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error) {
+	shutdownTracing, err := tracing.Setup(ctx, cfg.Tracing, name, svc.Logger())
+	if err != nil {
+		return nil, err
+	}
+	// Registered first, closed last: the spans of the shutdown itself are flushed too.
+	svc.OnClose("tracing", tracing.Closer(shutdownTracing))
 	clients, err := svc.AWS(ctx, cfg.AWS)
 	if err != nil {
 		return nil, err
@@ -77,7 +84,7 @@ func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error)
 	}
 
 	repo := adapters.RepositoryConfig{
-		Store: store, SnapshotEvery: cfg.Journal.SnapshotEvery,
+		Store: adapters.TracedStore{Store: store}, SnapshotEvery: cfg.Journal.SnapshotEvery,
 		CacheEntries: cfg.Journal.CacheEntries, CacheBytes: cfg.Journal.CacheBytes,
 	}
 	rooms, err := adapters.NewEventRepository[*domain.Room, domain.RoomID](adapters.RoomKind, repo)
@@ -102,7 +109,7 @@ func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error)
 		return nil, err
 	}
 
-	engine := ginapp.New(svc.Logger(), svc.HTTPMetrics())
+	engine := ginapp.New(svc.Logger(), svc.HTTPMetrics(), ginapp.WithTracerName(tracing.ScopeWriter))
 	ports.NewHTTPServer(app.New(rooms, accounts, adapters.ULIDs{}), adapters.IdempotencyEventstoreLookup{Store: store}, svc.Logger()).
 		Register(engine, auth.Middleware(verifier), ratelimit.Middleware(limiter, auth.AccountID))
 	svc.Mount(engine)

@@ -1,5 +1,5 @@
-// Package kafka holds the project's franz-go setup: client construction from the typed configuration, topic
-// creation with the project's retention, and readiness probes.
+// Package kafka holds the project's franz-go setup: client construction from the typed configuration (TLS and
+// SASL included, AWS_MSK_IAM for Amazon MSK), topic creation with the project's retention, and readiness probes.
 package kafka
 
 import (
@@ -16,15 +16,13 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
 )
 
-// NewClient builds a franz-go client seeded with the configured brokers; opts add the caller's role (producer,
-// group consumer, …). It returns an error when the configuration is invalid or an option is rejected.
+// NewClient builds a franz-go client with the options of cfg (see Options: brokers, client id, TLS, SASL); opts
+// add the caller's role (producer, group consumer, …). It returns an error when the configuration is invalid or
+// an option is rejected.
 func NewClient(cfg config.Kafka, opts ...kgo.Opt) (*kgo.Client, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("kafka config: %w", err)
-	}
-	base := []kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}
-	if cfg.ClientID != "" {
-		base = append(base, kgo.ClientID(cfg.ClientID))
+	base, err := Options(cfg)
+	if err != nil {
+		return nil, err
 	}
 	cl, err := kgo.NewClient(append(base, opts...)...)
 	if err != nil {

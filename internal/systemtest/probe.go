@@ -35,7 +35,7 @@ func (s *System) waitPipeline(tb testing.TB, secret string) {
 			case !ok:
 			case name == "projector_events_applied_total":
 				applied[labels] = value
-			case name == "projector_lag":
+			case name == "projector_lag_records":
 				lagLines++
 				if value != 0 {
 					return false

@@ -43,11 +43,11 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "projector_partitions_halted", Help: "Partitions stopped by a gap the journal could not fill.",
 		}, []string{"projector"}),
 		batch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "projector_batch_seconds", Help: "Time to apply and commit one batch, retries included.",
+			Name: "projector_batch_duration_seconds", Help: "Time to apply and commit one batch, retries included.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}, []string{"projector"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "projector_lag", Help: "Records not yet applied, per projector version, topic and partition.",
+			Name: "projector_lag_records", Help: "Records not yet applied, per projector version, topic and partition.",
 		}, []string{"projector", "version", "topic", "partition"}),
 	}
 	if reg == nil {
@@ -59,6 +59,19 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// start exposes the projector's series at zero before its first batch, the rare ones (DLQ, retries, halted
+// partitions, gaps) included, so that rate() and alerts see their first event.
+func (m *Metrics) start(name string) {
+	if m == nil {
+		return
+	}
+	for _, c := range []*prometheus.CounterVec{m.applied, m.duplicates, m.gapFilled, m.dlq, m.retries} {
+		c.WithLabelValues(name)
+	}
+	m.halted.WithLabelValues(name)
+	m.batch.WithLabelValues(name)
 }
 
 func (m *Metrics) observe(name string, p plan, took time.Duration) {
@@ -84,7 +97,7 @@ func (m *Metrics) halt(name string, _ topicPartition) {
 	}
 }
 
-// SetLag records lags as the projector_lag gauge of version.
+// SetLag records lags as the projector_lag_records gauge of version.
 func (m *Metrics) SetLag(name string, version int, lags []PartitionLag) {
 	if m == nil {
 		return

@@ -99,6 +99,7 @@ func New(cfg Config, target projection.Target) (*Runner, error) {
 	}
 	cfg.DLQTopic = projection.DLQTopic(cfg.Kafka.TopicPrefix, cfg.Name)
 	log := cfg.Logger.With("projector", cfg.Name, "version", cfg.Version)
+	cfg.Metrics.start(cfg.Name)
 	return &Runner{cfg: cfg, target: target, log: log, halted: make(map[topicPartition]bool)}, nil
 }
 
@@ -227,6 +228,7 @@ func (r *Runner) process(ctx context.Context, cl *kgo.Client, batch []decoded) e
 		return err
 	}
 	r.commitToGroup(ctx, cl, done.next)
+	r.traceApplied(batch, done.apply, start)
 	r.cfg.Metrics.observe(r.cfg.Name, done, time.Since(start))
 	return nil
 }

@@ -82,9 +82,15 @@ func (p *Projection) createAndMigrate(ctx context.Context, schema string) (err e
 // migrate applies the embedded migrations to schema over a database/sql handle whose search_path is schema, so
 // that goose keeps a version table per target.
 func (p *Projection) migrate(ctx context.Context, schema string) error {
-	cfg := p.pool.Config().ConnConfig.Copy()
+	poolCfg := p.pool.Config()
+	cfg := poolCfg.ConnConfig.Copy()
 	cfg.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
-	db := stdlib.OpenDB(*cfg)
+	var opts []stdlib.OptionOpenDB
+	if bc := poolCfg.BeforeConnect; bc != nil {
+		// The pool's hook sets the credentials of each connection (an IAM token, a rotated secret's password).
+		opts = append(opts, stdlib.OptionBeforeConnect(bc))
+	}
+	db := stdlib.OpenDB(*cfg, opts...)
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	files, err := fs.Sub(migrationFiles, "migrations")

@@ -118,8 +118,8 @@ func (p *pipeline) series() [][4]string {
 	return [][4]string{
 		{"relay: stream record age at its Kafka ack (ApproximateCreationDateTime to ack)", p.Relay, "relay_stream_record_age_seconds", ""},
 		{"relay: produce batch to ack", p.Relay, "relay_produce_latency_seconds", ""},
-		{"views projector batch", p.Projectors, "projector_batch_seconds", fmt.Sprintf("projector=%q", p.Views)},
-		{"search projector batch", p.Projectors, "projector_batch_seconds", fmt.Sprintf("projector=%q", p.Search)},
+		{"views projector batch", p.Projectors, "projector_batch_duration_seconds", fmt.Sprintf("projector=%q", p.Views)},
+		{"search projector batch", p.Projectors, "projector_batch_duration_seconds", fmt.Sprintf("projector=%q", p.Search)},
 		{"query API wait for the views", p.Query, "queryapi_consistency_wait_seconds", `model="views",outcome="applied"`},
 		{"query API wait for search (after the views)", p.Query, "queryapi_consistency_wait_seconds", `model="search",outcome="applied"`},
 	}

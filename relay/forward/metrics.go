@@ -6,6 +6,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// streamErrorKinds are the kind labels of relay_stream_errors_total: countStreamError's and a shard gone
+// before it was read to its end.
+var streamErrorKinds = []string{"expired", "trimmed", "throttled", "gone", "other"}
+
 // Metrics are the relay's Prometheus metrics.
 type Metrics struct {
 	records      *prometheus.CounterVec
@@ -43,11 +47,15 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "relay_leases_lost_total", Help: "Shard leases lost to another instance while reading.",
 		}),
 		streamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "relay_stream_errors_total", Help: "Stream API errors, by kind (expired, trimmed, throttled, other).",
+			Name: "relay_stream_errors_total", Help: "Stream API errors, by kind (expired, trimmed, throttled, gone, other).",
 		}, []string{"kind"}),
 		publishFails: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "relay_publish_failures_total", Help: "Batches Kafka did not acknowledge (retried).",
 		}),
+	}
+	// Errors are rare: every kind is exposed at zero from the start, so that rate() and alerts see the first one.
+	for _, kind := range streamErrorKinds {
+		m.streamErrors.WithLabelValues(kind)
 	}
 	if reg == nil {
 		return m, nil

@@ -346,8 +346,11 @@ func (rd *reader) fatal(sr stream.Record, err error) error {
 	return fmt.Errorf("%w: stream record %s of shard %s: %w", errFatal, sr.SequenceNumber, rd.current().ShardID, err)
 }
 
-// publish sends the records until Kafka acknowledges all of them; false when work ended first.
-func (rd *reader) publish(records []*kgo.Record) bool {
+// publish sends the records until Kafka acknowledges all of them; false when work ended first. With tracing on,
+// each record's span covers it from the first try to the acknowledgement.
+func (rd *reader) publish(records []*kgo.Record) (acked bool) {
+	spans := startPublishSpans(records)
+	defer func() { spans.end(acked) }()
 	retry := backoff{min: 200 * time.Millisecond, max: 10 * time.Second}
 	for rd.work.Err() == nil {
 		start := time.Now()

@@ -256,9 +256,7 @@ func (s *HTTPServer) run(c *gin.Context, status int, cmd func(context.Context, a
 	opts := app.Options{Meta: app.Meta{
 		Actor: domain.AccountID(actor), CommandID: adapters.NewID(), CorrelationID: c.GetString(ctxRequestID),
 	}}
-	if tp := c.GetHeader("traceparent"); traceparentPattern.MatchString(tp) {
-		opts.Meta.TraceParent = tp
-	}
+	opts.Meta.TraceParent = traceParent(c)
 	v, ok := ifMatch(c)
 	if !ok {
 		writeProblem(c, problem.Invalid(problem.FieldError{Field: "If-Match", Reason: `must be a version, e.g. "3"`}))

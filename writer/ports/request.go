@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cqrses-aws/pipeline/internal/platform/problem"
+	"github.com/cqrses-aws/pipeline/internal/platform/tracing"
 	"github.com/cqrses-aws/pipeline/writer/adapters"
 )
 
@@ -48,6 +49,18 @@ func requestID() gin.HandlerFunc {
 		c.Header("X-Request-Id", id)
 		c.Next()
 	}
+}
+
+// traceParent is the trace context stored with the command's events: the current span's (the server span, or
+// the caller's traceparent that ginapp put in the context), else the caller's header when it is well formed.
+func traceParent(c *gin.Context) string {
+	if tp := tracing.TraceParent(c.Request.Context()); tp != "" {
+		return tp
+	}
+	if tp := c.GetHeader(tracing.HeaderTraceParent); traceparentPattern.MatchString(tp) {
+		return tp
+	}
+	return ""
 }
 
 // readBody enforces the body limit (413) and, for bodies, the JSON media type (415), and keeps the bytes for

@@ -2,8 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -13,6 +11,7 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/kafka"
 	"github.com/cqrses-aws/pipeline/internal/platform/awsclient"
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
+	"github.com/cqrses-aws/pipeline/internal/platform/postgres"
 	"github.com/cqrses-aws/pipeline/internal/searchclient"
 )
 
@@ -54,20 +53,14 @@ func (s *Service) Kafka(cfg config.Kafka, opts ...kgo.Opt) (*kgo.Client, error) 
 	return cl, nil
 }
 
-// Postgres opens a connection pool (connections are made on first use), adds the "postgres" readiness check
-// and closes the pool on Close; it returns an error when the URL is invalid.
-func (s *Service) Postgres(ctx context.Context, cfg config.Postgres) (*pgxpool.Pool, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("postgres config: %w", err)
-	}
-	pcfg, err := pgxpool.ParseConfig(cfg.URL.Reveal())
+// Postgres opens a connection pool with the credentials cfg names (see postgres.PoolConfig: the URL's password, an
+// RDS IAM token, or a Secrets Manager secret; awsCfg serves the last two), adds the "postgres" readiness check
+// and closes the pool on Close; connections are made on first use. It returns an error when a configuration is
+// invalid.
+func (s *Service) Postgres(ctx context.Context, cfg config.Postgres, awsCfg config.AWS) (*pgxpool.Pool, error) {
+	pool, err := postgres.NewPool(ctx, cfg, awsCfg)
 	if err != nil {
-		// pgx redacts the password from its parse errors only on a best-effort basis, so its error is dropped.
-		return nil, errors.New("postgres config: POSTGRES_URL is not a valid connection string")
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
-	if err != nil {
-		return nil, fmt.Errorf("open postgres pool: %w", err)
+		return nil, err
 	}
 	s.AddCheck(CheckPostgres, pool.Ping)
 	s.OnClose("postgres", func() error { pool.Close(); return nil })

@@ -1,6 +1,7 @@
 // Package ginapp builds the Gin engine the HTTP services (writer, queryapi) mount: release mode, panics answered
 // with a bare 500 problem and logged, every request access-logged and counted by route pattern, and unknown
-// routes and methods answered with 404 and 405 problems.
+// routes and methods answered with 404 and 405 problems; each request continues the caller's trace and, with
+// tracing on, is a server span.
 package ginapp
 
 import (
@@ -10,18 +11,24 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cqrses-aws/pipeline/internal/platform/metrics"
 	"github.com/cqrses-aws/pipeline/internal/platform/problem"
 )
 
-// New returns a Gin engine without routes whose middleware logs to log and records into m; the caller adds
-// routes. Gin's mode is process-wide, so New switches it to release mode (no debug output) for every engine.
-func New(log *slog.Logger, m *metrics.HTTPMetrics) *gin.Engine {
+// New returns a Gin engine without routes whose middleware traces (see WithTracerName), logs to log and records
+// into m; the caller adds routes. Gin's mode is process-wide, so New switches it to release mode (no debug
+// output) for every engine.
+func New(log *slog.Logger, m *metrics.HTTPMetrics, opts ...Option) *gin.Engine {
+	o := options{scope: defaultScope}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
-	e.Use(observe(log, m), recovery(log))
+	e.Use(traceRequests(o.scope), observe(log, m), recovery(log))
 	e.NoRoute(func(c *gin.Context) {
 		problem.Write(c.Writer, problem.New(http.StatusNotFound, "no such route"))
 	})
@@ -44,7 +51,7 @@ func observe(log *slog.Logger, m *metrics.HTTPMetrics) gin.HandlerFunc {
 		if status >= http.StatusInternalServerError {
 			level = slog.LevelWarn
 		}
-		log.LogAttrs(c.Request.Context(), level, "http request",
+		attrs := []slog.Attr{
 			// The correlation id the handlers chose (from X-Request-Id or generated), so a request's log line
 			// and its events can be matched.
 			slog.String("request_id", c.Writer.Header().Get("X-Request-Id")),
@@ -55,8 +62,21 @@ func observe(log *slog.Logger, m *metrics.HTTPMetrics) gin.HandlerFunc {
 			slog.Int("bytes", c.Writer.Size()),
 			slog.Duration("duration", elapsed),
 			slog.String("remote", c.Request.RemoteAddr),
-		)
+		}
+		if id := traceID(c); id != "" {
+			// The trace the request belongs to: the caller's, or the server span's when tracing is on.
+			attrs = append(attrs, slog.String("trace_id", id))
+		}
+		log.LogAttrs(c.Request.Context(), level, "http request", attrs...)
 	}
+}
+
+// traceID returns the id of the request's trace, "" when it has none.
+func traceID(c *gin.Context) string {
+	if sc := trace.SpanContextFromContext(c.Request.Context()); sc.IsValid() {
+		return sc.TraceID().String()
+	}
+	return ""
 }
 
 // recovery turns a panic in a handler into a logged error with its stack and a 500 problem that says nothing
