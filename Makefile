@@ -14,7 +14,7 @@ DEMO_ARGS     ?=
 # Load the local stack's endpoints (written by `make up`) into the environment of a command.
 WITH_ENV      := set -a; . .local/env; set +a;
 
-.PHONY: help up down status clean-local build run demo test bench lint tidy-check
+.PHONY: help up down status clean-local build run demo test bench lint tidy-check synth
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,8 +42,12 @@ run: up build ## start the stack and every service in the foreground (Ctrl-C sto
 demo: ## load demo accounts, rooms and English/Japanese messages into the running writer (flags: DEMO_ARGS='-messages 200')
 	@$(WITH_ENV) $(GO) run ./deploy/local/demo $(DEMO_ARGS)
 
-test: up ## start the stack, then run every test (unit and integration) with the race detector
+test: up ## start the stack, then run every test (unit and integration) with the race detector, then the CDK tests
 	@$(WITH_ENV) $(GO) test $(TEST_FLAGS) ./...
+	@cd deploy/aws && JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION=1 $(GO) test -count=1 ./...
+
+synth: ## synthesize the AWS stack (deploy/aws) into deploy/aws/cdk.out without the CDK CLI (needs node)
+	@cd deploy/aws && CDK_OUTDIR=$(CURDIR)/deploy/aws/cdk.out JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION=1 $(GO) run .
 
 bench: up ## run the benchmarks (each a ratio against a reference in the same run) into .bench/results.json; print them
 	@rm -f .bench/results.json

@@ -1,0 +1,113 @@
+package pipeline_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/cqrses-aws/pipeline/deploy/aws/pipeline"
+)
+
+// manifest is deploy/env/<service>.json: the service's configuration variables.
+type manifest struct {
+	Service string `json:"service"`
+	Vars    []struct {
+		Name   string `json:"name"`
+		Secret bool   `json:"secret"`
+	} `json:"vars"`
+}
+
+func readManifest(t *testing.T, service string) manifest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "env", service+".json"))
+	if err != nil {
+		t.Fatalf("read the %s manifest: %v", service, err)
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("decode the %s manifest: %v", service, err)
+	}
+	if m.Service != service || len(m.Vars) == 0 {
+		t.Fatalf("the %s manifest names service %q with %d vars", service, m.Service, len(m.Vars))
+	}
+	return m
+}
+
+// requiredEnv are the variables each service cannot run in AWS without.
+var requiredEnv = map[string][]string{
+	pipeline.Writer:     {"AWS_REGION", "HTTP_ADDR", "DYNAMODB_TABLE_PREFIX", "SNAPSHOT_BUCKET", "DYNAMODB_CREATE_TABLES", "AUTH_HS256_SECRET"},
+	pipeline.Relay:      {"AWS_REGION", "HTTP_ADDR", "DYNAMODB_TABLE_PREFIX", "RELAY_LEASE_TABLE", "DYNAMODB_CREATE_TABLES", "KAFKA_BROKERS", "KAFKA_TOPIC_PREFIX", "KAFKA_TOPIC_PARTITIONS", "KAFKA_SASL_MECHANISM", "KAFKA_TLS"},
+	pipeline.Projectors: {"AWS_REGION", "HTTP_ADDR", "DYNAMODB_TABLE_PREFIX", "KAFKA_BROKERS", "KAFKA_TOPIC_PREFIX", "KAFKA_TOPIC_PARTITIONS", "KAFKA_SASL_MECHANISM", "KAFKA_TLS", "OPENSEARCH_URL", "SEARCH_SIGV4", "POSTGRES_SECRET_ARN"},
+	pipeline.QueryAPI:   {"AWS_REGION", "HTTP_ADDR", "OPENSEARCH_URL", "SEARCH_SIGV4", "POSTGRES_SECRET_ARN", "AUTH_HS256_SECRET", "QUERYAPI_CURSOR_SECRET"},
+}
+
+func TestServiceEnvironmentMatchesItsManifest(t *testing.T) {
+	t.Parallel()
+	_, tpl := synth(t)
+	found := map[string]bool{}
+	for id, task := range resources(tpl, "AWS::ECS::TaskDefinition") {
+		for _, c := range list(props(task)["ContainerDefinitions"]) {
+			c := c.(map[string]any)
+			service, _ := c["Name"].(string)
+			if !slices.Contains(pipeline.Services, service) {
+				continue
+			}
+			found[service] = true
+			t.Run(service, func(t *testing.T) {
+				m := readManifest(t, service)
+				secret := map[string]bool{}
+				for _, v := range m.Vars {
+					secret[v.Name] = v.Secret
+				}
+				var names []string
+				for _, kind := range []string{"Environment", "Secrets"} {
+					for _, e := range list(c[kind]) {
+						name := e.(map[string]any)["Name"].(string)
+						names = append(names, name)
+						isSecret, known := secret[name]
+						switch {
+						case !known:
+							t.Errorf("%s sets %s, which is not in deploy/env/%s.json", id, name, service)
+						case isSecret && kind == "Environment":
+							t.Errorf("%s passes the secret %s in plain environment, not from Secrets Manager", id, name)
+						}
+					}
+				}
+				for _, name := range requiredEnv[service] {
+					if !slices.Contains(names, name) {
+						t.Errorf("%s does not set %s", service, name)
+					}
+				}
+			})
+		}
+	}
+	for _, s := range pipeline.Services {
+		if !found[s] {
+			t.Errorf("no task definition runs %s", s)
+		}
+	}
+}
+
+func TestPartitionsReachTheServicesThatCreateTopics(t *testing.T) {
+	t.Parallel()
+	_, tpl := synth(t)
+	for _, task := range resources(tpl, "AWS::ECS::TaskDefinition") {
+		for _, c := range list(props(task)["ContainerDefinitions"]) {
+			c := c.(map[string]any)
+			if n := c["Name"]; n != pipeline.Relay && n != pipeline.Projectors {
+				continue
+			}
+			var got any
+			for _, e := range list(c["Environment"]) {
+				if e := e.(map[string]any); e["Name"] == "KAFKA_TOPIC_PARTITIONS" {
+					got = e["Value"]
+				}
+			}
+			if got != "6" {
+				t.Errorf("%s: KAFKA_TOPIC_PARTITIONS = %v, want 6", c["Name"], got)
+			}
+		}
+	}
+}
