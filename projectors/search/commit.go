@@ -37,6 +37,9 @@ func (x *tx) commit(ctx context.Context) error {
 		if err := x.writeStates(ctx, names); err != nil {
 			return fmt.Errorf("write new account names: %w", err)
 		}
+		if err := bumpRenames(ctx, x.t.cl, x.t.index); err != nil {
+			return err
+		}
 	}
 
 	w := newBulkWriter(x.t.cl, x.t.index, x.t.bulkSize, x.t.parallel)
@@ -81,9 +84,11 @@ func (x *tx) commit(ctx context.Context) error {
 
 // verify closes the race between this batch's messages and a rename of their sender applied concurrently by
 // another process (account and room events live on different partitions). That process writes the new name
-// (step 1) before it refreshes and searches the sender's messages; this one writes its messages before it
-// reads the names here. So either its search saw these messages, or this read sees the new name and rewrites
-// them; the versions make both rewrites converge.
+// (step 1) and then moves the renames marker before it refreshes and searches the sender's messages; this one
+// writes its messages before it reads the marker and the names here. So either its search saw these messages,
+// or this read sees the new name and rewrites them; the versions make both rewrites converge. When the marker
+// has not moved since the batch read the names, no rename was written meanwhile and the names need no second
+// read, which spares a read of every sender's state bucket in nearly every batch.
 func (x *tx) verify(ctx context.Context, w *bulkWriter, written []*message) error {
 	senders := map[string]struct{}{}
 	for _, m := range written {
@@ -93,6 +98,9 @@ func (x *tx) verify(ctx context.Context, w *bulkWriter, written []*message) erro
 	}
 	if len(senders) == 0 {
 		return nil
+	}
+	if moved, err := x.renamesMoved(ctx); err != nil || !moved {
+		return err
 	}
 	fresh, err := readEntries(ctx, x.t.cl, x.t.index, sortedKeys(senders))
 	if err != nil {

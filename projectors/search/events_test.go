@@ -243,3 +243,43 @@ func TestParkedIsStored(t *testing.T) {
 		f.check(t) // the room's name survived the state-only writes
 	})
 }
+
+// A batch whose senders nobody renamed meanwhile reads only the renames marker to verify their names, not
+// their state buckets again (TestConcurrentRenameOfASender covers the other way).
+func TestVerifyReadsTheNamesOnlyAfterARename(t *testing.T) {
+	t.Parallel()
+	counting := &countingClient{Client: openSearchClient(t)}
+	f := newFixture(t, counting)
+	s := newStream(6)
+	room := s.newID("room-")
+	f.commit(t,
+		s.ev("acct-y", &schemas.AccountRegisteredV1{Name: "Yu"}),
+		s.ev("acct-y", &schemas.AccountRenamedV1{Name: "Yuki"}), // the marker exists and has moved once
+		s.ev(room, &schemas.RoomCreatedV1{Name: "r", CreatedBy: "acct-y"}),
+	)
+	post := s.ev(room, &schemas.MessagePostedV1{MessageID: s.newID("msg-"), AuthorID: "acct-y", Text: "hi"})
+	tx, err := f.tgt.Begin(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.States(ctx(t), []string{room}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Apply(ctx(t), []projection.Event{post}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Save(ctx(t), map[string]projection.State{room: {Seq: post.Seq}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := counting.mget.Load()
+	if err := tx.Commit(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if reads := counting.mget.Load() - before; reads != 1 {
+		t.Errorf("commit made %d mget requests, want 1 (the renames marker)", reads)
+	}
+	if err := f.want.Apply(post.Envelope); err != nil {
+		t.Fatal(err)
+	}
+	f.check(t)
+}

@@ -136,6 +136,14 @@ func appendBucketDoc(dst []byte, b *bucket, ids []string, want map[string]entry)
 // readBuckets reads buckets ns (replacing what the tx knew of them) and the message documents msgIDs (into
 // stored; the caller sets their entries nil first, for the ones not found) with one mget.
 func (x *tx) readBuckets(ctx context.Context, ns []int, msgIDs []string) error {
+	if x.renames < 0 {
+		// The marker strictly before the names it vouches for, in a request of its own (see verify).
+		v, err := readRenames(ctx, x.t.cl, x.t.index)
+		if err != nil {
+			return err
+		}
+		x.renames = v
+	}
 	ids := make([]string, 0, len(ns)+len(msgIDs))
 	for _, n := range ns {
 		x.buckets[n] = &bucket{n: n, entries: map[string]entry{}}

@@ -36,12 +36,15 @@ type tx struct {
 	done                                        bool
 	// ahead are the room names a build writes ahead of their renames (see Target.Prepare); nil otherwise.
 	ahead *lookahead
+	// renames is the version of the renames marker when the tx first read the state buckets, -1 before (see
+	// verify); 0 when the marker does not exist.
+	renames int64
 }
 
 var _ projection.Tx = (*tx)(nil)
 
 func newTx(t *Target) *tx {
-	return &tx{ahead: t.ahead.Load(),
+	return &tx{ahead: t.ahead.Load(), renames: -1,
 		t: t, buckets: map[int]*bucket{}, aggs: map[string]*aggregate{}, msgs: map[string]*message{}, stored: map[string]*message{},
 		renamedRooms: map[string]struct{}{}, renamedAccounts: map[string]struct{}{}, deletedRooms: map[string]struct{}{},
 	}
