@@ -110,9 +110,10 @@ func (d *deps) supervisor(cfg Config, log *slog.Logger, reg prometheus.Registere
 		Runner: runner.Config{
 			Kafka: cfg.Kafka, BatchSize: cfg.Projectors.BatchSize, Journal: d.journal, Logger: log, Metrics: metrics,
 		},
-		Partitions:   cfg.Projectors.Partitions,
-		PollInterval: cfg.Projectors.PollInterval,
-		DrainTimeout: cfg.Projectors.DrainTimeout,
+		BuildBatchSize: cfg.Projectors.BuildBatchSize,
+		Partitions:     cfg.Projectors.Partitions,
+		PollInterval:   cfg.Projectors.PollInterval,
+		DrainTimeout:   cfg.Projectors.DrainTimeout,
 	})
 }
 

@@ -30,6 +30,11 @@ const (
 type Config struct {
 	// Runner is the template of every version's runner; Name and Version are set per version.
 	Runner runner.Config
+	// BuildBatchSize, when positive, replaces Runner.BatchSize for a version built beside the live one (or
+	// while none is live): a replay from offset zero that nobody reads yet, where fewer, larger batches pay a
+	// read model's per-batch costs fewer times. The version keeps it once it is live; its batches are then as
+	// small as what arrives.
+	BuildBatchSize int
 	// Partitions is the partition count of the event and dead-letter topics created when missing.
 	Partitions int32
 	// PollInterval is how often the live version and a build's lag are checked; default DefaultPollInterval.
@@ -104,6 +109,9 @@ func (s *Supervisor) start(ctx context.Context, p projection.Projection, version
 	}
 	cfg := s.cfg.Runner
 	cfg.Name, cfg.Version = p.Name(), version
+	if build != nil && s.cfg.BuildBatchSize > 0 {
+		cfg.BatchSize = s.cfg.BuildBatchSize
+	}
 	r, err := runner.New(cfg, target)
 	if err != nil {
 		return nil, errors.Join(err, target.Close())
