@@ -15,7 +15,8 @@ func MetricsNamespace(p Props) string { return "Pipeline/" + p.Prefix }
 // service's /metrics on localhost every 30 s and write them as CloudWatch embedded metric format logs to the
 // metrics log group, each metric with the dimension "service", the projectors' also per "projector" (the label
 // their metrics carry). Counters and histograms become per-period deltas (histograms as statistic sets: Sum
-// and SampleCount, so Average is meaningful).
+// and SampleCount, so Average is meaningful). It also receives the service's spans over OTLP/HTTP on
+// 127.0.0.1:4318 and sends them to X-Ray, so one command's trace crosses the four services there.
 func collectorConfig(p Props, service string, port int, metrics awslogs.ILogGroup) string {
 	dims := "[[service]]"
 	if service == Projectors {
@@ -32,6 +33,9 @@ func collectorConfig(p Props, service string, port int, metrics awslogs.ILogGrou
 		"          static_configs:",
 		fmt.Sprintf("            - targets: ['127.0.0.1:%d']", port),
 		"              labels: {service: " + service + "}",
+		"  otlp:",
+		"    protocols:",
+		"      http: {endpoint: '127.0.0.1:4318'}",
 		"exporters:",
 		"  awsemf:",
 		"    namespace: " + MetricsNamespace(p),
@@ -41,9 +45,11 @@ func collectorConfig(p Props, service string, port int, metrics awslogs.ILogGrou
 		"    metric_declarations:",
 		"      - dimensions: " + dims,
 		"        metric_name_selectors: ['.*']",
+		"  awsxray: {}",
 		"service:",
 		"  pipelines:",
 		"    metrics: {receivers: [prometheus], exporters: [awsemf]}",
+		"    traces: {receivers: [otlp], exporters: [awsxray]}",
 	}
 	return strings.Join(lines, "\n") + "\n"
 }

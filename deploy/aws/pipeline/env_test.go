@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cqrses-aws/pipeline/deploy/aws/pipeline"
@@ -109,5 +110,45 @@ func TestPartitionsReachTheServicesThatCreateTopics(t *testing.T) {
 				t.Errorf("%s: KAFKA_TOPIC_PARTITIONS = %v, want 6", c["Name"], got)
 			}
 		}
+	}
+}
+
+// Every service exports its spans over OTLP to the SDK's default endpoint, where the collector beside it
+// receives them and forwards them to X-Ray: one command's trace crosses the four services there too.
+func TestSpansReachXRayThroughTheCollector(t *testing.T) {
+	t.Parallel()
+	_, tpl := synth(t)
+	exporting, forwarding := map[any]bool{}, 0
+	for _, task := range resources(tpl, "AWS::ECS::TaskDefinition") {
+		var service any
+		for _, c := range list(props(task)["ContainerDefinitions"]) {
+			c := c.(map[string]any)
+			for _, e := range list(c["Environment"]) {
+				e := e.(map[string]any)
+				switch {
+				case e["Name"] == "OTEL_TRACES_EXPORTER" && e["Value"] == "otlp":
+					service = c["Name"]
+				case e["Name"] == "AOT_CONFIG_CONTENT":
+					// A join of strings and the log group's name (a token): the text is in its JSON.
+					raw, _ := json.Marshal(e["Value"])
+					cfg := string(raw)
+					if strings.Contains(cfg, "http: {endpoint: '127.0.0.1:4318'}") &&
+						strings.Contains(cfg, "traces: {receivers: [otlp], exporters: [awsxray]}") {
+						forwarding++
+					}
+				}
+			}
+		}
+		if service != nil {
+			exporting[service] = true
+		}
+	}
+	for _, s := range pipeline.Services {
+		if !exporting[s] {
+			t.Errorf("%s does not export its spans (OTEL_TRACES_EXPORTER=otlp)", s)
+		}
+	}
+	if forwarding != len(pipeline.Services) {
+		t.Errorf("%d collectors forward OTLP spans to X-Ray, want one per service (%d)", forwarding, len(pipeline.Services))
 	}
 }

@@ -75,19 +75,20 @@ func taskRoleActions(tpl map[string]any) map[string][]string {
 func TestEachTaskRoleHoldsOnlyWhatItsServiceCalls(t *testing.T) {
 	t.Parallel()
 	_, tpl := synth(t)
-	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
+	// Every role: its log streams and, for the collector beside the service, the spans to X-Ray.
+	shared := []string{"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"}
 	want := map[string][]string{
 		"writer": append([]string{"dynamodb:ConditionCheckItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem",
-			"dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, logs...),
+			"dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, shared...),
 		"relay": append([]string{"dynamodb:DeleteItem", "dynamodb:DescribeStream", "dynamodb:DescribeTable", "dynamodb:GetItem",
 			"dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem",
 			"kafka-cluster:Connect", "kafka-cluster:CreateTopic", "kafka-cluster:DescribeCluster", "kafka-cluster:DescribeTopic",
-			"kafka-cluster:WriteData", "kafka-cluster:WriteDataIdempotently"}, logs...),
+			"kafka-cluster:WriteData", "kafka-cluster:WriteDataIdempotently"}, shared...),
 		"projectors": append([]string{"dynamodb:Query", "es:ESHttpDelete", "es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut",
 			"kafka-cluster:AlterGroup", "kafka-cluster:Connect", "kafka-cluster:CreateTopic", "kafka-cluster:DeleteGroup",
 			"kafka-cluster:DescribeCluster", "kafka-cluster:DescribeGroup", "kafka-cluster:DescribeTopic", "kafka-cluster:ReadData",
-			"kafka-cluster:WriteData", "kafka-cluster:WriteDataIdempotently", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, logs...),
-		"queryapi": append([]string{"es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, logs...),
+			"kafka-cluster:WriteData", "kafka-cluster:WriteDataIdempotently", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, shared...),
+		"queryapi": append([]string{"es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, shared...),
 	}
 	got := taskRoleActions(tpl)
 	for svc, actions := range want {

@@ -48,6 +48,7 @@ func newService(scope constructs.Construct, p Props, cluster awsecs.ICluster, me
 		svc.TaskRole.AddToPolicy(st)
 	}
 	metrics.GrantWrite(svc.TaskRole)
+	svc.TaskRole.AddToPolicy(allow(traceActions, jsii.String("*")))
 
 	task := awsecs.NewFargateTaskDefinition(s, jsii.String("Task"), &awsecs.FargateTaskDefinitionProps{
 		Cpu: jsii.Number(p.TaskCPU), MemoryLimitMiB: jsii.Number(p.TaskMemoryMiB), TaskRole: svc.TaskRole,
@@ -66,6 +67,9 @@ func newService(scope constructs.Construct, p Props, cluster awsecs.ICluster, me
 		"LOG_LEVEL":             jsii.String("info"),
 		"HTTP_SHUTDOWN_TIMEOUT": jsii.String("15s"),
 		"OTEL_SERVICE_NAME":     jsii.String(spec.name),
+		// Spans go over OTLP/HTTP to the SDK's default endpoint, 127.0.0.1:4318: the collector beside the
+		// service, which forwards them to X-Ray.
+		"OTEL_TRACES_EXPORTER": jsii.String("otlp"),
 	}
 	for k, v := range spec.env {
 		env[k] = v
