@@ -19,7 +19,6 @@ import (
 	"syscall"
 
 	"github.com/cqrses-aws/pipeline/internal/platform/service"
-	"github.com/cqrses-aws/pipeline/internal/platform/tracing"
 	"github.com/cqrses-aws/pipeline/projectors/projection"
 )
 
@@ -108,12 +107,9 @@ func NewMainOnly(ctx context.Context, cfg Config, logOut io.Writer, only []strin
 }
 
 func buildMain(ctx context.Context, svc *service.Service, cfg Config, only []string) (*Main, error) {
-	shutdownTracing, err := tracing.Setup(ctx, cfg.Tracing, name, svc.Logger())
-	if err != nil {
+	if err := svc.Tracing(ctx, cfg.Tracing); err != nil {
 		return nil, err
 	}
-	// Registered first, closed last: the spans of the shutdown itself are flushed too.
-	svc.OnClose("tracing", tracing.Closer(shutdownTracing))
 	if _, err := svc.Kafka(cfg.Kafka); err != nil {
 		return nil, err
 	}

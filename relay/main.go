@@ -21,7 +21,6 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
 	"github.com/cqrses-aws/pipeline/internal/kafka"
 	"github.com/cqrses-aws/pipeline/internal/platform/service"
-	"github.com/cqrses-aws/pipeline/internal/platform/tracing"
 	"github.com/cqrses-aws/pipeline/relay/forward"
 	"github.com/cqrses-aws/pipeline/relay/lease"
 	"github.com/cqrses-aws/pipeline/relay/stream"
@@ -68,12 +67,9 @@ func NewMain(ctx context.Context, cfg Config, logOut io.Writer) (*Main, error) {
 }
 
 func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error) {
-	shutdownTracing, err := tracing.Setup(ctx, cfg.Tracing, name, svc.Logger())
-	if err != nil {
+	if err := svc.Tracing(ctx, cfg.Tracing); err != nil {
 		return nil, err
 	}
-	// Registered first, closed last: the spans of the shutdown itself are flushed too.
-	svc.OnClose("tracing", tracing.Closer(shutdownTracing))
 	clients, err := svc.AWS(ctx, cfg.AWS)
 	if err != nil {
 		return nil, err

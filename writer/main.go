@@ -61,12 +61,9 @@ func NewMain(ctx context.Context, cfg Config, logOut io.Writer) (*Main, error) {
 }
 
 func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error) {
-	shutdownTracing, err := tracing.Setup(ctx, cfg.Tracing, name, svc.Logger())
-	if err != nil {
+	if err := svc.Tracing(ctx, cfg.Tracing); err != nil {
 		return nil, err
 	}
-	// Registered first, closed last: the spans of the shutdown itself are flushed too.
-	svc.OnClose("tracing", tracing.Closer(shutdownTracing))
 	clients, err := svc.AWS(ctx, cfg.AWS)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/platform/awsclient"
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
 	"github.com/cqrses-aws/pipeline/internal/platform/postgres"
+	"github.com/cqrses-aws/pipeline/internal/platform/tracing"
 	"github.com/cqrses-aws/pipeline/internal/searchclient"
 )
 
@@ -84,4 +85,16 @@ func (s *Service) OpenSearch(ctx context.Context, cfg config.Search, awsCfg conf
 	}
 	s.AddCheck(CheckSearch, func(ctx context.Context) error { return searchclient.PingOpenSearch(ctx, cl) })
 	return cl, nil
+}
+
+// Tracing sets up the process's tracer provider from cfg (see tracing.Setup; nothing when tracing is off) with
+// the service's name, and flushes and stops it on Close. Call it before the other clients: closers run in the
+// reverse order of their registration, so the spans of the shutdown itself are flushed too.
+func (s *Service) Tracing(ctx context.Context, cfg tracing.Config) error {
+	shutdown, err := tracing.Setup(ctx, cfg, s.cfg.Name, s.log)
+	if err != nil {
+		return err
+	}
+	s.OnClose("tracing", tracing.Closer(shutdown))
+	return nil
 }
