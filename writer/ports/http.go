@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 
 	"github.com/gin-gonic/gin"
 
@@ -59,17 +58,44 @@ func (s *HTTPServer) Register(router gin.IRouter, middleware ...gin.HandlerFunc)
 	r.DELETE("/v1/rooms/:room", s.deleteRoom)
 }
 
+// nameBody is the body of the commands that name an account or a room.
 type nameBody struct {
 	Name *string `json:"name"`
 }
 
+func (b *nameBody) check() []problem.FieldError { return required("name", b.Name) }
+
+// textBody is the body of the commands that write a message.
 type textBody struct {
 	Text *string `json:"text"`
 }
 
+func (b *textBody) check() []problem.FieldError { return required("text", b.Text) }
+
+// memberBody is AddMember's body; check fills in account and role from the fields.
 type memberBody struct {
 	AccountID *string `json:"account_id"`
 	Role      *string `json:"role"`
+
+	account domain.AccountID
+	role    domain.Role
+}
+
+func (b *memberBody) check() []problem.FieldError {
+	errs := append(required("account_id", b.AccountID), required("role", b.Role)...)
+	if b.AccountID != nil {
+		b.account = domain.AccountID(*b.AccountID)
+		if err := auth.CheckAccountID(*b.AccountID); err != nil {
+			errs = append(errs, fieldError("account_id", err))
+		}
+	}
+	if b.Role != nil {
+		var err error
+		if b.role, err = domain.ParseRole(*b.Role); err != nil {
+			errs = append(errs, fieldError("role", err))
+		}
+	}
+	return errs
 }
 
 // commandResponse is the body of every successful command.
@@ -95,158 +121,83 @@ func responseOf(res app.Result) commandResponse {
 
 func (s *HTTPServer) registerAccount(c *gin.Context) {
 	var b nameBody
-	if !s.bind(c, &b) || !present(c, "name", b.Name) {
-		return
-	}
-	s.run(c, http.StatusCreated, func(ctx context.Context, o app.Options) (app.Result, error) {
+	s.handle(c, http.StatusCreated, &b, func(ctx context.Context, o app.Options, _ pathIDs) (app.Result, error) {
 		return s.app.RegisterAccount(ctx, o, *b.Name)
 	})
 }
 
 func (s *HTTPServer) renameAccount(c *gin.Context) {
 	var b nameBody
-	if !s.bind(c, &b) || !present(c, "name", b.Name) {
-		return
-	}
-	s.run(c, http.StatusOK, func(ctx context.Context, o app.Options) (app.Result, error) {
+	s.handle(c, http.StatusOK, &b, func(ctx context.Context, o app.Options, _ pathIDs) (app.Result, error) {
 		return s.app.RenameAccount(ctx, o, *b.Name)
 	})
 }
 
 func (s *HTTPServer) createRoom(c *gin.Context) {
 	var b nameBody
-	if !s.bind(c, &b) || !present(c, "name", b.Name) {
-		return
-	}
-	s.run(c, http.StatusCreated, func(ctx context.Context, o app.Options) (app.Result, error) {
+	s.handle(c, http.StatusCreated, &b, func(ctx context.Context, o app.Options, _ pathIDs) (app.Result, error) {
 		return s.app.CreateRoom(ctx, o, *b.Name)
 	})
 }
 
 func (s *HTTPServer) renameRoom(c *gin.Context) {
-	room, ok := roomParam(c)
 	var b nameBody
-	if !ok || !s.bind(c, &b) || !present(c, "name", b.Name) {
-		return
-	}
-	s.run(c, http.StatusOK, func(ctx context.Context, o app.Options) (app.Result, error) {
-		return s.app.RenameRoom(ctx, o, room, *b.Name)
+	s.handle(c, http.StatusOK, &b, func(ctx context.Context, o app.Options, id pathIDs) (app.Result, error) {
+		return s.app.RenameRoom(ctx, o, id.room, *b.Name)
 	})
 }
 
 func (s *HTTPServer) addMember(c *gin.Context) {
-	room, ok := roomParam(c)
 	var b memberBody
-	if !ok || !s.bind(c, &b) || !present(c, "account_id", b.AccountID) || !present(c, "role", b.Role) {
-		return
-	}
-	role, err := domain.ParseRole(*b.Role)
-	if err != nil {
-		writeProblem(c, problem.Invalid(problem.FieldError{Field: "role", Reason: "must be member or admin"}))
-		return
-	}
-	s.run(c, http.StatusOK, func(ctx context.Context, o app.Options) (app.Result, error) {
-		return s.app.AddMember(ctx, o, room, domain.AccountID(*b.AccountID), role)
+	s.handle(c, http.StatusOK, &b, func(ctx context.Context, o app.Options, id pathIDs) (app.Result, error) {
+		return s.app.AddMember(ctx, o, id.room, b.account, b.role)
 	})
 }
 
 func (s *HTTPServer) removeMember(c *gin.Context) {
-	room, ok := roomParam(c)
-	if !ok {
-		return
-	}
-	account := domain.AccountID(c.Param("account"))
-	s.run(c, http.StatusOK, func(ctx context.Context, o app.Options) (app.Result, error) {
-		return s.app.RemoveMember(ctx, o, room, account)
+	s.handle(c, http.StatusOK, nil, func(ctx context.Context, o app.Options, id pathIDs) (app.Result, error) {
+		return s.app.RemoveMember(ctx, o, id.room, id.account)
 	})
 }
 
 func (s *HTTPServer) postMessage(c *gin.Context) {
-	room, ok := roomParam(c)
 	var b textBody
-	if !ok || !s.bind(c, &b) || !present(c, "text", b.Text) {
-		return
-	}
-	s.run(c, http.StatusCreated, func(ctx context.Context, o app.Options) (app.Result, error) {
-		return s.app.PostMessage(ctx, o, room, *b.Text)
+	s.handle(c, http.StatusCreated, &b, func(ctx context.Context, o app.Options, id pathIDs) (app.Result, error) {
+		return s.app.PostMessage(ctx, o, id.room, *b.Text)
 	})
 }
 
 func (s *HTTPServer) editMessage(c *gin.Context) {
-	room, ok := roomParam(c)
-	msg, okMsg := messageParam(c, ok)
 	var b textBody
-	if !ok || !okMsg || !s.bind(c, &b) || !present(c, "text", b.Text) {
-		return
-	}
-	s.run(c, http.StatusOK, func(ctx context.Context, o app.Options) (app.Result, error) {
-		return s.app.EditMessage(ctx, o, room, msg, *b.Text)
+	s.handle(c, http.StatusOK, &b, func(ctx context.Context, o app.Options, id pathIDs) (app.Result, error) {
+		return s.app.EditMessage(ctx, o, id.room, id.message, *b.Text)
 	})
 }
 
 func (s *HTTPServer) deleteMessage(c *gin.Context) {
-	room, ok := roomParam(c)
-	msg, okMsg := messageParam(c, ok)
-	if !ok || !okMsg {
-		return
-	}
-	s.run(c, http.StatusOK, func(ctx context.Context, o app.Options) (app.Result, error) {
-		return s.app.DeleteMessage(ctx, o, room, msg)
+	s.handle(c, http.StatusOK, nil, func(ctx context.Context, o app.Options, id pathIDs) (app.Result, error) {
+		return s.app.DeleteMessage(ctx, o, id.room, id.message)
 	})
 }
 
 func (s *HTTPServer) deleteRoom(c *gin.Context) {
-	room, ok := roomParam(c)
-	if !ok {
-		return
-	}
-	s.run(c, http.StatusOK, func(ctx context.Context, o app.Options) (app.Result, error) {
-		return s.app.DeleteRoom(ctx, o, room)
+	s.handle(c, http.StatusOK, nil, func(ctx context.Context, o app.Options, id pathIDs) (app.Result, error) {
+		return s.app.DeleteRoom(ctx, o, id.room)
 	})
 }
 
-var (
-	roomIDPattern    = regexp.MustCompile(`^room-[0-9A-HJKMNP-TV-Z]{26}$`)
-	messageIDPattern = regexp.MustCompile(`^msg-[0-9A-HJKMNP-TV-Z]{26}$`)
-)
-
-// roomParam reads the room id from the path; one the writer could not have made is an unknown room (404).
-func roomParam(c *gin.Context) (domain.RoomID, bool) {
-	id := c.Param("room")
-	if !roomIDPattern.MatchString(id) {
-		writeProblem(c, problem.New(http.StatusNotFound, details[domain.ErrNotFound]))
-		return "", false
+// handle answers a command request, and is the one place that answers a problem found at the edge: it checks
+// the path ids, decodes b (nil for commands without a body) and checks it, then runs cmd with the path ids and
+// answers status. b is filled in before cmd runs.
+func (s *HTTPServer) handle(c *gin.Context, status int, b body, cmd func(context.Context, app.Options, pathIDs) (app.Result, error)) {
+	ids, p := readInput(c, b)
+	if p != nil {
+		writeProblem(c, *p)
+		return
 	}
-	return domain.RoomID(id), true
-}
-
-// messageParam reads the message id from the path the same way; it does nothing when an earlier check failed.
-func messageParam(c *gin.Context, earlierOK bool) (domain.MessageID, bool) {
-	if !earlierOK {
-		return "", false
-	}
-	id := c.Param("message")
-	if !messageIDPattern.MatchString(id) {
-		writeProblem(c, problem.New(http.StatusNotFound, details[domain.ErrNotFound]))
-		return "", false
-	}
-	return domain.MessageID(id), true
-}
-
-func (s *HTTPServer) bind(c *gin.Context, dst any) bool {
-	if p, ok := decode(c, dst); !ok {
-		writeProblem(c, p)
-		return false
-	}
-	return true
-}
-
-func present(c *gin.Context, field string, v *string) bool {
-	if v == nil {
-		writeProblem(c, required(field))
-		return false
-	}
-	return true
+	s.run(c, status, func(ctx context.Context, o app.Options) (app.Result, error) {
+		return cmd(ctx, o, ids)
+	})
 }
 
 // run executes one command with the request's metadata, If-Match and Idempotency-Key, and answers it.

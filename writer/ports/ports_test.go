@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -147,6 +149,13 @@ func (f *fixture) do(method, path, sub, body string, headers ...string) response
 	return res
 }
 
+// on returns the fixture reporting to tb, for subtests.
+func (f *fixture) on(tb testing.TB) *fixture {
+	g := *f
+	g.t = tb
+	return &g
+}
+
 // must sends a request that has to succeed with status want, and returns the answer.
 func (f *fixture) must(want int, method, path, sub, body string, headers ...string) response {
 	f.t.Helper()
@@ -254,6 +263,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"non-member posts", "POST", "/v1/rooms/" + room + "/messages", "carol", `{"text":"a"}`, nil, 404, ""},
 		{"unknown room", "POST", "/v1/rooms/room-01JD5Z7Q0000000000000000AA/messages", "alice", `{"text":"a"}`, nil, 404, ""},
 		{"malformed room id", "POST", "/v1/rooms/nope/messages", "alice", `{"text":"a"}`, nil, 404, ""},
+		{"malformed message id", "DELETE", "/v1/rooms/" + room + "/messages/" + msg + "x", "alice", "", nil, 404, ""},
+		{"invalid UTF-8 in the body", "POST", "/v1/rooms/" + room + "/messages", "alice", "{\"text\":\"a\xffb\"}", nil, 400, ""},
 		{"unknown message", "DELETE", "/v1/rooms/" + room + "/messages/msg-01JD5Z7Q0000000000000000AA", "alice", "", nil, 404, ""},
 		{"unregistered account added", "POST", "/v1/rooms/" + room + "/members", "alice", `{"account_id":"zed","role":"member"}`, nil, 404, ""},
 		{"already a member", "POST", "/v1/rooms/" + room + "/members", "alice", `{"account_id":"bob","role":"member"}`, nil, 409, ""},
@@ -281,6 +292,98 @@ func TestBadInputChangesNothing(t *testing.T) {
 	}
 	if after := len(f.journal(room)); after != before {
 		t.Errorf("bad input moved the journal from %d to %d events", before, after)
+	}
+}
+
+// TestAccountIDsCheckedAtTheEdge sends account ids in AddMember's body and RemoveMember's path: valid ones
+// reach the command, invalid ones are refused before any store sees them (DynamoDB would answer a key over
+// 2,048 bytes with an error), as 400 naming account_id in the body and as an unknown account (404) in the path.
+func TestAccountIDsCheckedAtTheEdge(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, generous())
+	room := f.room()
+	const tooLong, badChar = "must be at most 128 characters", "must not contain spaces or non-printable characters"
+	cases := []struct {
+		name, id string
+		reason   string // empty: the id is valid
+	}{
+		{"ASCII", "dave", ""},
+		{"Cognito UUID", "3f1c2b7e-9a4d-4c1e-8f2a-6b5d4e3c2a10", ""},
+		{"printable unicode", "アリス", ""},
+		{"128 characters", strings.Repeat("あ", 128), ""},
+		{"2,049 bytes", strings.Repeat("a", 2049), tooLong},
+		{"129 characters", strings.Repeat("s", 129), tooLong},
+		{"space", "bo b", badChar},
+		{"control character", "bo\u0007b", badChar},
+		{"zero-width space", "bo\u200bb", badChar},
+		{"invalid UTF-8", "bo\xffb", "must be valid UTF-8"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// Not parallel: the cases share the room, and each valid one adds and removes its member.
+			f := f.on(t)
+			add := f.do("POST", "/v1/rooms/"+room+"/members", "alice", memberJSON(tc.id, "member"))
+			remove := f.do("DELETE", "/v1/rooms/"+room+"/members/"+url.PathEscape(tc.id), "alice", "")
+			for _, res := range []response{add, remove} {
+				if res.status >= 500 {
+					t.Fatalf("status %d, want no 5xx: %s", res.status, res.raw)
+				}
+				if len(tc.id) > 1000 && strings.Contains(res.raw, tc.id) {
+					t.Errorf("the answer quotes the id: %.200s", res.raw)
+				}
+			}
+			if tc.reason == "" {
+				if add.status != 404 || remove.status != 404 {
+					t.Fatalf("unregistered account: add %d, remove %d; want the command's 404 both", add.status, remove.status)
+				}
+				f.must(201, "POST", "/v1/accounts", tc.id, `{"name":"Member"}`)
+				f.must(200, "POST", "/v1/rooms/"+room+"/members", "alice", memberJSON(tc.id, "member"))
+				f.checkLastEvent(room, "MemberAdded", tc.id)
+				f.must(200, "DELETE", "/v1/rooms/"+room+"/members/"+url.PathEscape(tc.id), "alice", "")
+				f.checkLastEvent(room, "MemberRemoved", tc.id)
+				return
+			}
+			// JSON cannot carry invalid UTF-8, so that body is refused whole; every other id is named.
+			want := `"field":"account_id","reason":"` + tc.reason
+			if !utf8.ValidString(tc.id) {
+				want = `"detail":"the body is not valid UTF-8"`
+			}
+			if add.status != 400 || !strings.Contains(add.raw, want) {
+				t.Errorf("body: status %d, %.300s; want 400 with %s", add.status, add.raw, want)
+			}
+			if remove.status != 404 || remove.body["detail"] != "no such room, message or account, or not visible to you" {
+				t.Errorf("path: status %d, %.300s; want 404 for an unknown account", remove.status, remove.raw)
+			}
+		})
+	}
+	if n := len(f.journal(room)); n != 1+2*4 {
+		t.Errorf("room journal has %d events, want 9: the invalid ids must have changed nothing", n)
+	}
+}
+
+// memberJSON is AddMember's body for account and role; an account of invalid UTF-8 is written as is, since a
+// JSON encoder would replace its bytes.
+func memberJSON(account, role string) string {
+	if !utf8.ValidString(account) {
+		return `{"account_id":"` + account + `","role":"` + role + `"}`
+	}
+	b, _ := json.Marshal(map[string]string{"account_id": account, "role": role})
+	return string(b)
+}
+
+// checkLastEvent fails the test unless the last event of room is of type typ about account.
+func (f *fixture) checkLastEvent(room, typ, account string) {
+	f.t.Helper()
+	recs := f.journal(room)
+	last := recs[len(recs)-1]
+	var payload struct {
+		AccountID string `json:"account_id"`
+	}
+	if err := json.Unmarshal(last.Payload, &payload); err != nil {
+		f.t.Fatal(err)
+	}
+	if last.Type != typ || payload.AccountID != account {
+		f.t.Errorf("last event %s about %q, want %s about %q", last.Type, payload.AccountID, typ, account)
 	}
 }
 

@@ -13,12 +13,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cqrses-aws/pipeline/internal/platform/auth"
 	"github.com/cqrses-aws/pipeline/internal/platform/problem"
 	"github.com/cqrses-aws/pipeline/internal/platform/tracing"
 	"github.com/cqrses-aws/pipeline/writer/adapters"
+	"github.com/cqrses-aws/pipeline/writer/domain"
 )
 
 // MaxBody is the largest request body a command accepts (413 beyond).
@@ -36,6 +39,9 @@ var (
 	traceparentPattern = regexp.MustCompile(`^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
 	// idempotencyKeyPattern bounds the keys clients may send.
 	idempotencyKeyPattern = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+	// roomIDPattern and messageIDPattern match the ids the writer makes.
+	roomIDPattern    = regexp.MustCompile(`^room-[0-9A-HJKMNP-TV-Z]{26}$`)
+	messageIDPattern = regexp.MustCompile(`^msg-[0-9A-HJKMNP-TV-Z]{26}$`)
 )
 
 // requestID takes the correlation id from X-Request-Id when it is well formed, else makes one, and echoes it.
@@ -97,13 +103,74 @@ func isJSON(contentType string) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-// decode reads the kept body into dst: exactly one JSON object, no unknown fields; the problem names the field
-// at fault where it can.
+// pathIDs are the ids a command route names in its path, checked.
+type pathIDs struct {
+	room    domain.RoomID
+	message domain.MessageID
+	account domain.AccountID
+}
+
+// body is a command's JSON body; check reports the fields that are missing or invalid once it is decoded.
+type body interface {
+	check() []problem.FieldError
+}
+
+// readInput checks a command request at the edge, before any command runs: every id in its path and, unless b
+// is nil, its body, decoded into b. A path id that cannot exist is an unknown one (404); the body's problem is
+// a 400 that names the fields at fault where it can.
+func readInput(c *gin.Context, b body) (pathIDs, *problem.Problem) {
+	ids, ok := readPath(c.Params)
+	if !ok {
+		p := problem.New(http.StatusNotFound, details[domain.ErrNotFound])
+		return pathIDs{}, &p
+	}
+	if b == nil {
+		return ids, nil
+	}
+	if p, ok := decode(c, b); !ok {
+		return pathIDs{}, &p
+	}
+	if errs := b.check(); len(errs) > 0 {
+		p := problem.Invalid(errs...)
+		return pathIDs{}, &p
+	}
+	return ids, nil
+}
+
+// readPath checks the path ids: rooms and messages must be ids the writer could have made, accounts ids a
+// token could carry (auth.CheckAccountID). It reports false for any other id, and for a path id it does not
+// know, so that a new route cannot pass an unchecked id on to the store.
+func readPath(params gin.Params) (pathIDs, bool) {
+	var ids pathIDs
+	for _, p := range params {
+		var ok bool
+		switch p.Key {
+		case "room":
+			ids.room, ok = domain.RoomID(p.Value), roomIDPattern.MatchString(p.Value)
+		case "message":
+			ids.message, ok = domain.MessageID(p.Value), messageIDPattern.MatchString(p.Value)
+		case "account":
+			ids.account, ok = domain.AccountID(p.Value), auth.CheckAccountID(p.Value) == nil
+		}
+		if !ok {
+			return pathIDs{}, false
+		}
+	}
+	return ids, true
+}
+
+// decode reads the kept body into dst: exactly one JSON object of valid UTF-8, no unknown fields; the problem
+// names the field at fault where it can.
 func decode(c *gin.Context, dst any) (problem.Problem, bool) {
 	body, _ := c.Get(ctxBody)
 	raw, _ := body.([]byte)
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return problem.New(http.StatusBadRequest, "the body is empty; send a JSON object"), false
+	}
+	// encoding/json would quietly turn invalid bytes into U+FFFD, so a command would act on an id or a text
+	// other than the one sent.
+	if !utf8.Valid(raw) {
+		return problem.New(http.StatusBadRequest, "the body is not valid UTF-8"), false
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -135,9 +202,25 @@ func decodeProblem(err error) problem.Problem {
 	return problem.New(http.StatusBadRequest, "the body is not a valid JSON object")
 }
 
-// required reports a missing field as a validation problem.
-func required(field string) problem.Problem {
-	return problem.Invalid(problem.FieldError{Field: field, Reason: "required"})
+// required lists field as missing when v is nil.
+func required(field string, v *string) []problem.FieldError {
+	if v == nil {
+		return []problem.FieldError{{Field: field, Reason: "required"}}
+	}
+	return nil
+}
+
+// fieldError reports field as refused by err, with the reason err gives for the client when it has one.
+func fieldError(field string, err error) problem.FieldError {
+	var idErr *auth.AccountIDError
+	var ve *domain.ValidationError
+	switch {
+	case errors.As(err, &idErr):
+		return problem.FieldError{Field: field, Reason: idErr.Reason}
+	case errors.As(err, &ve):
+		return problem.FieldError{Field: field, Reason: ve.Reason}
+	}
+	return problem.FieldError{Field: field, Reason: "is invalid"}
 }
 
 // ifMatch parses If-Match: `"<version>"` (an ETag as the responses send it) or a bare number; absent → nil.

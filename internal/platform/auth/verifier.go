@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
@@ -18,12 +16,8 @@ import (
 // must be answered 401.
 var ErrUnauthenticated = errors.New("unauthenticated")
 
-const (
-	// maxTokenBytes bounds the work an unauthenticated caller can cause: real tokens are a few KiB at most.
-	maxTokenBytes = 8 << 10
-	// maxSubjectRunes bounds the account id taken from sub.
-	maxSubjectRunes = 128
-)
+// maxTokenBytes bounds the work an unauthenticated caller can cause: real tokens are a few KiB at most.
+const maxTokenBytes = 8 << 10
 
 var (
 	hs256 = jwt.SigningMethodHS256.Alg()
@@ -85,7 +79,7 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 }
 
 // Verify checks token's signature, algorithm, exp (required), nbf, iss and aud (when configured) and sub
-// (required, printable, at most 128 characters) and returns its claims. Every error wraps ErrUnauthenticated;
+// (required, an account id by CheckAccountID) and returns its claims. Every error wraps ErrUnauthenticated;
 // its text is for logs, never for the client.
 func (v *Verifier) Verify(token string) (Claims, error) {
 	return v.verify(context.Background(), token)
@@ -106,8 +100,8 @@ func (v *Verifier) verify(ctx context.Context, token string) (Claims, error) {
 	if _, err := v.parser.ParseWithClaims(token, &claims, v.keyfunc(ctx)); err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
-	if err := checkSubject(claims.Subject); err != nil {
-		return Claims{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+	if err := CheckAccountID(claims.Subject); err != nil {
+		return Claims{}, fmt.Errorf("%w: sub: %w", ErrUnauthenticated, err)
 	}
 	if v.audience != "" && !hasAudience(claims, v.audience) {
 		return Claims{}, fmt.Errorf("%w: token is not for audience %q", ErrUnauthenticated, v.audience)
@@ -151,24 +145,6 @@ func (v *Verifier) publicKey(ctx context.Context, t *jwt.Token) (any, error) {
 		return nil, fmt.Errorf("key %T does not fit algorithm %s", key, t.Method.Alg())
 	}
 	return key, nil
-}
-
-// checkSubject accepts a non-empty account id of at most 128 printable characters without spaces.
-func checkSubject(sub string) error {
-	switch {
-	case sub == "":
-		return errors.New("token has no sub")
-	case !utf8.ValidString(sub):
-		return errors.New("sub is not valid UTF-8")
-	case utf8.RuneCountInString(sub) > maxSubjectRunes:
-		return fmt.Errorf("sub is longer than %d characters", maxSubjectRunes)
-	}
-	for _, r := range sub {
-		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
-			return fmt.Errorf("sub has the non-printable or space character %U", r)
-		}
-	}
-	return nil
 }
 
 // hasAudience reports whether the token is meant for audience: in its aud claim or, when it has none (Cognito
