@@ -65,6 +65,8 @@ func TestLoadFromDefaults(t *testing.T) {
 		{"http addr", cfg.HTTP.Addr, ":8080"},
 		{"shutdown timeout", cfg.HTTP.ShutdownTimeout, 15 * time.Second},
 		{"read header timeout", cfg.HTTP.ReadHeaderTimeout, 5 * time.Second},
+		{"read timeout", cfg.HTTP.ReadTimeout, 30 * time.Second},
+		{"idle timeout", cfg.HTTP.IdleTimeout, 120 * time.Second},
 		{"log level", cfg.Log.Level, slog.LevelInfo},
 		{"log format", cfg.Log.Format, "json"},
 		{"aws region", cfg.AWS.Region, "us-east-1"},
@@ -94,6 +96,12 @@ func TestLoadFromOverrides(t *testing.T) {
 			func(c testConfig) bool { return c.HTTP.Addr == "127.0.0.1:9000" }},
 		{"shutdown timeout", with("SVC_HTTP_SHUTDOWN_TIMEOUT", "30s"),
 			func(c testConfig) bool { return c.HTTP.ShutdownTimeout == 30*time.Second }},
+		{"read header timeout", with("SVC_HTTP_READ_HEADER_TIMEOUT", "2s"),
+			func(c testConfig) bool { return c.HTTP.ReadHeaderTimeout == 2*time.Second }},
+		{"read timeout", with("SVC_HTTP_READ_TIMEOUT", "1m"),
+			func(c testConfig) bool { return c.HTTP.ReadTimeout == time.Minute }},
+		{"idle timeout", with("SVC_HTTP_IDLE_TIMEOUT", "10s"),
+			func(c testConfig) bool { return c.HTTP.IdleTimeout == 10*time.Second }},
 		{"log level", with("SVC_LOG_LEVEL", "debug"),
 			func(c testConfig) bool { return c.Log.Level == slog.LevelDebug }},
 		{"log format", with("SVC_LOG_FORMAT", "text"),
@@ -146,6 +154,14 @@ func TestLoadFromErrors(t *testing.T) {
 			[]string{"ShutdownTimeout", "HTTP_SHUTDOWN_TIMEOUT must be positive", "LOG_FORMAT"}},
 		{"bad level", with("SVC_LOG_LEVEL", "loud"), []string{"Level"}},
 		{"bad http addr", with("SVC_HTTP_ADDR", "8080"), []string{"HTTP_ADDR"}},
+		{"negative http timeouts", with("SVC_HTTP_SHUTDOWN_TIMEOUT", "-1s", "SVC_HTTP_READ_HEADER_TIMEOUT", "-1s",
+			"SVC_HTTP_READ_TIMEOUT", "-1s", "SVC_HTTP_IDLE_TIMEOUT", "-1s"),
+			[]string{"HTTP_SHUTDOWN_TIMEOUT must be positive", "HTTP_READ_HEADER_TIMEOUT must be positive",
+				"HTTP_READ_TIMEOUT must be positive", "HTTP_IDLE_TIMEOUT must be positive"}},
+		{"read timeout shorter than the header's", with("SVC_HTTP_READ_TIMEOUT", "2s", "SVC_HTTP_READ_HEADER_TIMEOUT", "3s"),
+			[]string{"HTTP_READ_TIMEOUT (2s) must not be shorter than HTTP_READ_HEADER_TIMEOUT (3s)"}},
+		{"default read timeout shorter than the header's", with("SVC_HTTP_READ_TIMEOUT", "0s", "SVC_HTTP_READ_HEADER_TIMEOUT", "1m"),
+			[]string{"HTTP_READ_TIMEOUT (30s) must not be shorter than HTTP_READ_HEADER_TIMEOUT (1m0s)"}},
 		{"aws endpoint scheme", with("SVC_AWS_ENDPOINT_URL", "ftp://localhost"), []string{"AWS_ENDPOINT_URL"}},
 		{"aws endpoint relative", with("SVC_AWS_ENDPOINT_URL", "localhost:4566"), []string{"AWS_ENDPOINT_URL"}},
 		{"aws half key", with("SVC_AWS_ACCESS_KEY_ID", "AKIA"), []string{"AWS_SECRET_ACCESS_KEY"}},
@@ -229,5 +245,26 @@ func TestLoadFromValueReceiverValidator(t *testing.T) {
 	got, err := config.LoadFrom[valueValidated]("", map[string]string{"NAME": "x"})
 	if err != nil || got.Name != "x" {
 		t.Errorf("LoadFrom = %+v, %v; want Name x", got, err)
+	}
+}
+
+// TestHTTPZeroTimeoutsAreTheDefaults keeps the defaults of an HTTP built in code equal to the tags' and checks
+// that one built before the read and idle timeouts existed still validates.
+func TestHTTPZeroTimeoutsAreTheDefaults(t *testing.T) {
+	t.Parallel()
+	loaded, err := config.LoadFrom[testConfig]("SVC_", with("SVC_HTTP_ADDR", "127.0.0.1:0"))
+	if err != nil {
+		t.Fatalf("LoadFrom: %v", err)
+	}
+	if got := (config.HTTP{Addr: "127.0.0.1:0"}).WithDefaultTimeouts(); got != loaded.HTTP {
+		t.Errorf("WithDefaultTimeouts = %+v, want the tags' defaults %+v", got, loaded.HTTP)
+	}
+	built := config.HTTP{Addr: "127.0.0.1:0", ShutdownTimeout: 5 * time.Second, ReadHeaderTimeout: 5 * time.Second}
+	if err := built.Validate(); err != nil {
+		t.Errorf("Validate with zero timeouts: %v", err)
+	}
+	set := config.HTTP{Addr: "127.0.0.1:0", ReadTimeout: time.Minute}
+	if got := set.WithDefaultTimeouts().ReadTimeout; got != time.Minute {
+		t.Errorf("WithDefaultTimeouts changed a set ReadTimeout to %v", got)
 	}
 }

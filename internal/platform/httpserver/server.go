@@ -11,15 +11,8 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
-)
-
-const (
-	defaultShutdownTimeout   = 15 * time.Second
-	defaultReadHeaderTimeout = 5 * time.Second
-	idleTimeout              = 120 * time.Second
 )
 
 // Server serves one handler on one address; Run may be called once.
@@ -33,8 +26,9 @@ type Server struct {
 	once      sync.Once
 }
 
-// New returns a Server for handler on cfg.Addr; zero timeouts get the config defaults (15s
-// shutdown, 5s read header), a nil log discards, and it fails when Addr is empty or handler nil.
+// New returns a Server for handler on cfg.Addr; timeouts that are not positive get the config
+// defaults (config.HTTP.WithDefaultTimeouts), a nil log discards, and it fails when Addr is empty
+// or handler nil.
 func New(cfg config.HTTP, handler http.Handler, log *slog.Logger) (*Server, error) {
 	var errs []error
 	if cfg.Addr == "" {
@@ -46,12 +40,7 @@ func New(cfg config.HTTP, handler http.Handler, log *slog.Logger) (*Server, erro
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new http server: %w", err)
 	}
-	if cfg.ShutdownTimeout <= 0 {
-		cfg.ShutdownTimeout = defaultShutdownTimeout
-	}
-	if cfg.ReadHeaderTimeout <= 0 {
-		cfg.ReadHeaderTimeout = defaultReadHeaderTimeout
-	}
+	cfg = cfg.WithDefaultTimeouts()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -59,7 +48,8 @@ func New(cfg config.HTTP, handler http.Handler, log *slog.Logger) (*Server, erro
 	s.srv = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil

@@ -2,6 +2,8 @@ package httpserver_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -186,5 +188,99 @@ func TestNewValidates(t *testing.T) {
 				t.Error("New: want error, got nil")
 			}
 		})
+	}
+}
+
+// TestServerReadTimeout sends a request's headers at once and then its body a byte every 100ms: within the read
+// timeout the handler gets the whole body; past it the server cuts the client off instead of waiting for the
+// rest.
+func TestServerReadTimeout(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		readTimeout time.Duration
+		bodyBytes   int
+		wantCut     bool
+	}{
+		{"body within the timeout", 10 * time.Second, 3, false},
+		{"body trickling past the timeout", 300 * time.Millisecond, 1000, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			type read struct {
+				n   int
+				err error
+			}
+			reads := make(chan read, 1)
+			app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, err := io.ReadAll(r.Body)
+				reads <- read{len(body), err}
+			})
+			cfg := config.HTTP{Addr: "127.0.0.1:0", ReadHeaderTimeout: tt.readTimeout, ReadTimeout: tt.readTimeout}
+			srv, err := httpserver.New(cfg, app, nil)
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			started(t, ctx, srv)
+
+			// The server's clock for the request starts after the connection is accepted, so after began.
+			began := time.Now()
+			conn, err := net.Dial("tcp", srv.Addr())
+			if err != nil {
+				t.Fatalf("dial: %v", err)
+			}
+			defer conn.Close()
+			if _, err := fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: %d\r\n\r\n", tt.bodyBytes); err != nil {
+				t.Fatalf("write headers: %v", err)
+			}
+			stop := make(chan struct{})
+			defer close(stop)
+			go trickle(conn, tt.bodyBytes, 100*time.Millisecond, stop)
+
+			var got read
+			select {
+			case got = <-reads:
+			case <-time.After(tt.readTimeout + 10*time.Second):
+				t.Fatal("the handler's read of the body did not end")
+			}
+			if !tt.wantCut {
+				if got.err != nil || got.n != tt.bodyBytes {
+					t.Fatalf("handler read %d bytes, %v; want all %d", got.n, got.err, tt.bodyBytes)
+				}
+				return
+			}
+			var ne net.Error
+			if !errors.As(got.err, &ne) || !ne.Timeout() {
+				t.Errorf("handler read %d bytes, %v; want a timeout", got.n, got.err)
+			}
+			// The cut comes at the read timeout, long before the body would have arrived.
+			if took := time.Since(began); took < tt.readTimeout || got.n >= tt.bodyBytes {
+				t.Errorf("cut after %v and %d bytes; want after %v, before the whole body", took, got.n, tt.readTimeout)
+			}
+			// The server closes the connection rather than keep it for the rest of the body.
+			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, err := io.Copy(io.Discard, conn); errors.As(err, &ne) && ne.Timeout() {
+				t.Error("the server kept the connection open after the read timeout")
+			}
+		})
+	}
+}
+
+// trickle writes n bytes to conn, one every interval, until they are written, a write fails or stop is closed.
+func trickle(conn net.Conn, n int, interval time.Duration, stop <-chan struct{}) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for range n {
+		select {
+		case <-tick.C:
+		case <-stop:
+			return
+		}
+		if _, err := conn.Write([]byte("x")); err != nil {
+			return
+		}
 	}
 }
