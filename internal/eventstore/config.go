@@ -3,6 +3,7 @@ package eventstore
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -16,7 +17,10 @@ const DefaultInlineSnapshotMaxBytes = 64 << 10
 // maxInlineSnapshotBytes keeps an inline snapshot item well under DynamoDB's 400 KB item limit.
 const maxInlineSnapshotBytes = 350 << 10
 
-// Tables names the three DynamoDB tables of the store.
+// DefaultCallTimeout bounds each DynamoDB and S3 call of a store whose CallTimeout is not set.
+const DefaultCallTimeout = 5 * time.Second
+
+// Tables names the four DynamoDB tables of the store.
 type Tables struct {
 	// Journal holds the events: aid (S) hash key, seq (N) range key, stream with new images.
 	Journal string
@@ -24,20 +28,31 @@ type Tables struct {
 	Snapshots string
 	// Idempotency holds recorded command responses: key (S) hash key, TTL on expires_at.
 	Idempotency string
+	// Entities holds small records of their own written with the events (a room's messages): key (S) hash key.
+	Entities string
 }
 
-// TablesWithPrefix returns the tables <prefix>-journal, <prefix>-snapshots and <prefix>-idempotency.
+// TablesWithPrefix returns the tables <prefix>-journal, <prefix>-snapshots, <prefix>-idempotency and
+// <prefix>-entities.
 func TablesWithPrefix(prefix string) Tables {
-	return Tables{Journal: prefix + "-journal", Snapshots: prefix + "-snapshots", Idempotency: prefix + "-idempotency"}
+	return Tables{
+		Journal: prefix + "-journal", Snapshots: prefix + "-snapshots", Idempotency: prefix + "-idempotency",
+		Entities: prefix + "-entities",
+	}
+}
+
+// Names returns every table name (journal, snapshots, idempotency, entities), for cleanups; it cannot fail.
+func (t Tables) Names() []string {
+	return []string{t.Journal, t.Snapshots, t.Idempotency, t.Entities}
 }
 
 // DynamoDBConfig configures a DynamoDB store; zero fields take the defaults noted.
 type DynamoDBConfig struct {
-	// DynamoDB is the client for the three tables (required).
+	// DynamoDB is the client for the four tables (required).
 	DynamoDB *dynamodb.Client
 	// S3 is the client for snapshots larger than InlineSnapshotMaxBytes (required).
 	S3 *s3.Client
-	// Tables names the journal, snapshot and idempotency tables (all required).
+	// Tables names the journal, snapshot, idempotency and entity tables (all required).
 	Tables Tables
 	// Bucket is the S3 bucket of large snapshots (required).
 	Bucket string
@@ -47,6 +62,9 @@ type DynamoDBConfig struct {
 	// LoadPageSize caps the items of one Query page when loading (default 0: DynamoDB's 1 MB pages); tests set
 	// it to exercise pagination.
 	LoadPageSize int32
+	// CallTimeout bounds each DynamoDB and S3 call (default DefaultCallTimeout): a call ends at the earlier of
+	// its caller's deadline and this timeout, and one cut short by it fails with ErrUnavailable.
+	CallTimeout time.Duration
 	// Now is the clock for idempotency expiry (default time.Now).
 	Now func() time.Time
 }
@@ -54,6 +72,9 @@ type DynamoDBConfig struct {
 func (c *DynamoDBConfig) applyDefaults() {
 	if c.InlineSnapshotMaxBytes == 0 {
 		c.InlineSnapshotMaxBytes = DefaultInlineSnapshotMaxBytes
+	}
+	if c.CallTimeout == 0 {
+		c.CallTimeout = DefaultCallTimeout
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -69,8 +90,8 @@ func (c DynamoDBConfig) Validate() error {
 	if c.S3 == nil {
 		errs = append(errs, errors.New("s3 client is required"))
 	}
-	if c.Tables.Journal == "" || c.Tables.Snapshots == "" || c.Tables.Idempotency == "" {
-		errs = append(errs, errors.New("journal, snapshots and idempotency table names are required"))
+	if slices.Contains(c.Tables.Names(), "") {
+		errs = append(errs, errors.New("journal, snapshots, idempotency and entities table names are required"))
 	}
 	if c.Bucket == "" {
 		errs = append(errs, errors.New("snapshot bucket is required"))
@@ -78,6 +99,9 @@ func (c DynamoDBConfig) Validate() error {
 	if c.InlineSnapshotMaxBytes < 0 || c.InlineSnapshotMaxBytes > maxInlineSnapshotBytes {
 		errs = append(errs, fmt.Errorf("inline snapshot bound %d is outside 0..%d bytes",
 			c.InlineSnapshotMaxBytes, maxInlineSnapshotBytes))
+	}
+	if c.CallTimeout < 0 {
+		errs = append(errs, fmt.Errorf("call timeout %v is negative", c.CallTimeout))
 	}
 	if c.LoadPageSize < 0 {
 		errs = append(errs, fmt.Errorf("load page size %d is negative", c.LoadPageSize))

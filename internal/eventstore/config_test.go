@@ -1,8 +1,10 @@
 package eventstore_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -13,9 +15,14 @@ import (
 func TestTablesWithPrefix(t *testing.T) {
 	t.Parallel()
 	got := eventstore.TablesWithPrefix("chat")
-	want := eventstore.Tables{Journal: "chat-journal", Snapshots: "chat-snapshots", Idempotency: "chat-idempotency"}
+	want := eventstore.Tables{
+		Journal: "chat-journal", Snapshots: "chat-snapshots", Idempotency: "chat-idempotency", Entities: "chat-entities",
+	}
 	if got != want {
 		t.Errorf("TablesWithPrefix = %+v, want %+v", got, want)
+	}
+	if names := got.Names(); !slices.Equal(names, []string{"chat-journal", "chat-snapshots", "chat-idempotency", "chat-entities"}) {
+		t.Errorf("Names = %v", names)
 	}
 }
 
@@ -39,6 +46,9 @@ func TestDynamoDBConfigValidate(t *testing.T) {
 		{"empty", func(c *eventstore.DynamoDBConfig) { *c = eventstore.DynamoDBConfig{} },
 			[]string{"dynamodb client", "s3 client", "table names", "bucket"}},
 		{"one table missing", func(c *eventstore.DynamoDBConfig) { c.Tables.Snapshots = "" }, []string{"table names"}},
+		{"entities table missing", func(c *eventstore.DynamoDBConfig) { c.Tables.Entities = "" }, []string{"table names"}},
+		{"valid with a call timeout", func(c *eventstore.DynamoDBConfig) { c.CallTimeout = time.Millisecond }, nil},
+		{"negative call timeout", func(c *eventstore.DynamoDBConfig) { c.CallTimeout = -time.Second }, []string{"call timeout"}},
 		{"inline bound over the item limit", func(c *eventstore.DynamoDBConfig) { c.InlineSnapshotMaxBytes = 400 << 10 },
 			[]string{"inline snapshot bound"}},
 		{"negative inline bound", func(c *eventstore.DynamoDBConfig) { c.InlineSnapshotMaxBytes = -1 }, []string{"inline snapshot bound"}},

@@ -20,13 +20,14 @@ var (
 	keyCondAfterSeq  = aws.String(AttrAggregateID + " = :a AND " + AttrSeq + " > :s")
 )
 
-// DynamoDB is the Store on DynamoDB (journal, snapshot pointers, idempotency records) and S3 (large
-// snapshots). It is safe for concurrent use.
+// DynamoDB is the Store on DynamoDB (journal, snapshot pointers, idempotency records, entities) and S3 (large
+// snapshots). Each of its DynamoDB and S3 calls ends after the config's CallTimeout at the latest. It is safe for
+// concurrent use.
 type DynamoDB struct {
 	db     *dynamodb.Client
 	s3     *s3.Client
 	cfg    DynamoDBConfig
-	tables struct{ journal, snapshots, idempotency *string }
+	tables struct{ journal, snapshots, idempotency, entities *string }
 	bucket *string
 }
 
@@ -43,12 +44,14 @@ func NewDynamoDB(cfg DynamoDBConfig) (*DynamoDB, error) {
 	d.tables.journal = aws.String(cfg.Tables.Journal)
 	d.tables.snapshots = aws.String(cfg.Tables.Snapshots)
 	d.tables.idempotency = aws.String(cfg.Tables.Idempotency)
+	d.tables.entities = aws.String(cfg.Tables.Entities)
 	return d, nil
 }
 
 // Append implements Store with one TransactWriteItems: a Put of each event guarded by attribute_not_exists(aid),
 // a ConditionCheck that event ExpectedSeq exists (so the journal never gets a gap), the snapshot pointer (its
-// state first written to S3 when over the inline bound) and the idempotency record.
+// state first written to S3 when over the inline bound), an Update of each entity and the idempotency record,
+// in this order (appendError reads the cancellation reasons by position).
 func (d *DynamoDB) Append(ctx context.Context, req AppendRequest) error {
 	if err := checkAppend(req, d.cfg.InlineSnapshotMaxBytes); err != nil {
 		return err
@@ -72,10 +75,13 @@ func (d *DynamoDB) Append(ctx context.Context, req AppendRequest) error {
 		}
 		items = append(items, types.TransactWriteItem{Put: put})
 	}
+	for i := range req.Entities {
+		items = append(items, types.TransactWriteItem{Update: d.entityUpdate(&req.Entities[i])})
+	}
 	if req.Idempotency != nil {
 		items = append(items, types.TransactWriteItem{Put: d.idempotencyPut(req.Idempotency)})
 	}
-	_, err := d.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	_, err := send(ctx, d.cfg.CallTimeout, d.db.TransactWriteItems, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err != nil {
 		return d.appendError(ctx, req, err)
 	}
@@ -83,21 +89,24 @@ func (d *DynamoDB) Append(ctx context.Context, req AppendRequest) error {
 }
 
 // appendError turns a failed transaction into the Store's errors, reading the cancellation reasons, which come
-// in the order of the items: events, the ExpectedSeq check, the snapshot, the idempotency record. A live
-// idempotency key wins over a conflict: the command was already done, so a retry would only find it again.
+// in the order of the items: events, the ExpectedSeq check, the snapshot, the entities, the idempotency record.
+// A live idempotency key wins over everything: the command was already done, so a retry would only find it
+// again. An entity that exists wins over a conflict: a retry after reloading would find it again too.
 func (d *DynamoDB) appendError(ctx context.Context, req AppendRequest, err error) error {
 	op := fmt.Sprintf("append %d events to %s after seq %d", len(req.Events), req.AggregateID, req.ExpectedSeq)
 	var canceled *types.TransactionCanceledException
 	if ctx.Err() != nil || !errors.As(err, &canceled) {
 		return storeError(ctx, op, err)
 	}
-	idem := -1
+	idem, entities := -1, transactionItems(req)-len(req.Entities)
 	if req.Idempotency != nil {
 		idem = transactionItems(req) - 1
+		entities--
 	}
 	var (
 		conflict  *ConflictError
 		keyExists bool
+		existing  *EntityWrite
 		throttled bool
 		other     []string
 	)
@@ -108,14 +117,18 @@ func (d *DynamoDB) appendError(ctx context.Context, req AppendRequest, err error
 			switch {
 			case i == idem && code == "ConditionalCheckFailed":
 				keyExists = true
+			case i >= entities && i < entities+len(req.Entities) && code == "ConditionalCheckFailed":
+				if existing == nil {
+					existing = &req.Entities[i-entities]
+				}
 			case conflict != nil:
 			case i < len(req.Events):
 				conflict = &ConflictError{AggregateID: req.AggregateID, ExpectedSeq: req.ExpectedSeq, Seq: req.Events[i].Seq}
 			case i == len(req.Events) && req.ExpectedSeq > 0:
 				conflict = &ConflictError{AggregateID: req.AggregateID, ExpectedSeq: req.ExpectedSeq, Seq: req.ExpectedSeq}
 			default:
-				// The snapshot pointer is newer, or another transaction holds the idempotency record: either
-				// way a retry after reloading resolves it.
+				// The snapshot pointer is newer, or another transaction holds an entity or the idempotency
+				// record: either way a retry after reloading resolves it.
 				conflict = &ConflictError{AggregateID: req.AggregateID, ExpectedSeq: req.ExpectedSeq, Seq: req.ExpectedSeq + 1}
 			}
 		case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
@@ -127,6 +140,8 @@ func (d *DynamoDB) appendError(ctx context.Context, req AppendRequest, err error
 	switch {
 	case keyExists:
 		return fmt.Errorf("%s: key %q: %w", op, req.Idempotency.Key, ErrIdempotencyKeyExists)
+	case existing != nil:
+		return fmt.Errorf("%s: entity %q: %w", op, existing.Key, ErrEntityExists)
 	case conflict != nil:
 		return conflict
 	case throttled:
@@ -155,7 +170,7 @@ func (d *DynamoDB) Load(ctx context.Context, aggregateID string, afterSeq int64)
 	}
 	var out []Record
 	for {
-		page, err := d.db.Query(ctx, in)
+		page, err := send(ctx, d.cfg.CallTimeout, d.db.Query, in)
 		if err != nil {
 			return nil, storeError(ctx, fmt.Sprintf("load %s after seq %d", aggregateID, afterSeq), err)
 		}
@@ -186,4 +201,23 @@ func journalKey(aggregateID string, seq int64) map[string]types.AttributeValue {
 		AttrAggregateID: &types.AttributeValueMemberS{Value: aggregateID},
 		AttrSeq:         &types.AttributeValueMemberN{Value: strconv.FormatInt(seq, 10)},
 	}
+}
+
+// getItem reads, strongly consistently, the item of table whose S hash key attr is key; it returns nil, nil when
+// there is none, and the error of the call for op as storeError makes it.
+func (d *DynamoDB) getItem(ctx context.Context, op string, table *string, attr, key string) (map[string]types.AttributeValue, error) {
+	out, err := send(ctx, d.cfg.CallTimeout, d.db.GetItem, &dynamodb.GetItemInput{
+		TableName: table, Key: hashKey(attr, key), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, storeError(ctx, op, err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	return out.Item, nil
+}
+
+func hashKey(attr, key string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attr: &types.AttributeValueMemberS{Value: key}}
 }

@@ -5,11 +5,34 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
+
+// errCallTimeout marks a call that DynamoDBConfig.CallTimeout cut short while its caller's context was live.
+var errCallTimeout = errors.New("no answer within the call timeout")
+
+// bounded runs call, one DynamoDB or S3 request (for an S3 object, with the read of its body), under a context
+// that ends at the earlier of ctx's end and timeout from now. When the timeout, not ctx, cut it short, the error
+// wraps errCallTimeout, which storeError reports as ErrUnavailable.
+func bounded[T any](ctx context.Context, timeout time.Duration, call func(context.Context) (T, error)) (T, error) {
+	callCtx, cancel := context.WithTimeoutCause(ctx, timeout, errCallTimeout)
+	defer cancel()
+	out, err := call(callCtx)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(callCtx), errCallTimeout) {
+		err = fmt.Errorf("%w (%v): %w", errCallTimeout, timeout, err)
+	}
+	return out, err
+}
+
+// send is bounded for one SDK operation: op(ctx, in) under the call timeout.
+func send[In, Out, Opt any](ctx context.Context, timeout time.Duration, op func(context.Context, In, ...Opt) (Out, error),
+	in In) (Out, error) {
+	return bounded(ctx, timeout, func(ctx context.Context) (Out, error) { return op(ctx, in) })
+}
 
 // storeError wraps an error of an AWS call made for op: the context's error when ctx ended, ErrUnavailable as
 // well as the cause when the server was unreachable, throttled past the retries or failed on its side, else the
@@ -43,14 +66,14 @@ var transientCodes = map[string]bool{
 // read (network errors, timeouts), the retry quota ran out, or the server throttled or failed (5xx).
 func unavailable(err error) bool {
 	var (
-		send   *smithyhttp.RequestSendError
-		quota  *ratelimit.QuotaExceededError
-		netErr net.Error
-		status interface{ HTTPStatusCode() int }
-		api    smithy.APIError
+		sendErr *smithyhttp.RequestSendError
+		quota   *ratelimit.QuotaExceededError
+		netErr  net.Error
+		status  interface{ HTTPStatusCode() int }
+		api     smithy.APIError
 	)
 	switch {
-	case errors.As(err, &send), errors.As(err, &quota), errors.As(err, &netErr):
+	case errors.As(err, &sendErr), errors.As(err, &quota), errors.As(err, &netErr), errors.Is(err, errCallTimeout):
 		return true
 	case errors.Is(err, context.DeadlineExceeded):
 		// A timeout of the HTTP client or of one attempt, while the caller's context is still live.

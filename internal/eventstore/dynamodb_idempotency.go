@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -52,18 +51,11 @@ func (d *DynamoDB) Idempotency(ctx context.Context, key string) (*IdempotencyRec
 	if key == "" {
 		return nil, nil
 	}
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      d.tables.idempotency,
-		Key:            map[string]types.AttributeValue{attrIdemKey: &types.AttributeValueMemberS{Value: key}},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, storeError(ctx, "load idempotency key", err)
+	item, err := d.getItem(ctx, "load idempotency key", d.tables.idempotency, attrIdemKey, key)
+	if err != nil || item == nil {
+		return nil, err
 	}
-	if len(out.Item) == 0 {
-		return nil, nil
-	}
-	expires, err := intAttr(out.Item, attrIdemExpiresAt)
+	expires, err := intAttr(item, attrIdemExpiresAt)
 	if err != nil {
 		return nil, fmt.Errorf("load idempotency key: %w", err)
 	}
@@ -71,10 +63,10 @@ func (d *DynamoDB) Idempotency(ctx context.Context, key string) (*IdempotencyRec
 	if expired(rec.ExpiresAt, d.cfg.Now()) {
 		return nil, nil
 	}
-	if rec.RequestHash, err = stringAttr(out.Item, attrIdemRequestHash, false); err != nil {
+	if rec.RequestHash, err = stringAttr(item, attrIdemRequestHash, false); err != nil {
 		return nil, fmt.Errorf("load idempotency key: %w", err)
 	}
-	switch v := out.Item[attrIdemResponse].(type) {
+	switch v := item[attrIdemResponse].(type) {
 	case nil:
 	case *types.AttributeValueMemberB:
 		rec.Response = v.Value

@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"sync"
@@ -114,6 +115,16 @@ func TestDynamoDBCreateTablesTwice(t *testing.T) {
 	if _, err := f.AWS.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(f.Bucket)}); err != nil {
 		t.Errorf("bucket: %v", err)
 	}
+	ent, err := f.AWS.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(f.Tables.Entities)})
+	if err != nil {
+		t.Fatalf("describe entities: %v", err)
+	}
+	if ks := ent.Table.KeySchema; len(ks) != 1 || aws.ToString(ks[0].AttributeName) != "key" || ks[0].KeyType != types.KeyTypeHash {
+		t.Errorf("entities key schema = %v, want key hash", ks)
+	}
+	if spec := ent.Table.StreamSpecification; spec != nil && aws.ToBool(spec.StreamEnabled) {
+		t.Errorf("entities table has a stream: %+v", spec)
+	}
 }
 
 // TestDynamoDBItemLayout reads the items an append writes with GetItem and checks their attribute names, types
@@ -130,7 +141,10 @@ func TestDynamoDBItemLayout(t *testing.T) {
 	expires := now.Add(24 * time.Hour)
 	mustAppendT(t, f.Store, eventstore.AppendRequest{
 		AggregateID: rec.AggregateID, Events: []eventstore.Record{rec},
-		Snapshot:    &eventstore.Snapshot{AggregateID: rec.AggregateID, Seq: 1, State: []byte("inline")},
+		Snapshot: &eventstore.Snapshot{AggregateID: rec.AggregateID, Seq: 1, State: []byte("inline")},
+		Entities: []eventstore.EntityWrite{
+			{Key: "room-layout/msg-1", Set: map[string]string{"author": "acc-1", "deleted": ""}, Create: true},
+		},
 		Idempotency: &eventstore.IdempotencyRecord{Key: "key-1", RequestHash: "h1", Response: []byte("r1"), ExpiresAt: expires},
 	})
 
@@ -158,7 +172,11 @@ func TestDynamoDBItemLayout(t *testing.T) {
 		"key": "S:key-1", "request_hash": "S:h1", "response": "B:r1", "expires_at": "N:" + strconv.FormatInt(expires.Unix(), 10),
 	})
 
-	// State over the inline bound goes to S3 under snapshots/<aid>/<seq, 20 digits>-<suffix>.
+	ent := f.getItem(t, f.Tables.Entities, map[string]types.AttributeValue{"key": &types.AttributeValueMemberS{Value: "room-layout/msg-1"}})
+	wantAttrs(t, "entity", ent, map[string]string{"key": "S:room-layout/msg-1", "author": "S:acc-1", "deleted": "S:"})
+
+	// State over the inline bound goes to S3 under snapshots/<aid>/<seq, 20 digits>-<suffix>, with an append or
+	// saved alone.
 	large := make([]byte, eventstoretest.InlineSnapshotMaxBytes+1)
 	mustAppendT(t, f.Store, eventstore.AppendRequest{
 		AggregateID: rec.AggregateID, ExpectedSeq: 1, Events: []eventstore.Record{{
@@ -167,26 +185,39 @@ func TestDynamoDBItemLayout(t *testing.T) {
 		}},
 		Snapshot: &eventstore.Snapshot{AggregateID: rec.AggregateID, Seq: 2, State: large},
 	})
-	snap = f.getItem(t, f.Tables.Snapshots, map[string]types.AttributeValue{"aid": &types.AttributeValueMemberS{Value: rec.AggregateID}})
-	key, ok := snap["s3_key"].(*types.AttributeValueMemberS)
-	if !ok || snap["state"] != nil {
-		t.Fatalf("large snapshot pointer = %v, want an s3_key and no inline state", snap)
+	f.wantSnapshotObject(t, rec.AggregateID, 2, len(large))
+	larger := append(large, 1)
+	if err := f.Store.SaveSnapshot(t.Context(), eventstore.Snapshot{AggregateID: rec.AggregateID, Seq: 3, State: larger}); err != nil {
+		t.Fatalf("save snapshot: %v", err)
 	}
-	if !regexp.MustCompile(`^snapshots/room-layout/00000000000000000002-[0-9a-f]{16}$`).MatchString(key.Value) {
-		t.Errorf("snapshot object key %q", key.Value)
-	}
-	obj, err := f.AWS.S3.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(f.Bucket), Key: aws.String(key.Value)})
-	if err != nil || aws.ToInt64(obj.ContentLength) != int64(len(large)) {
-		t.Errorf("snapshot object: %v, %d bytes; want %d bytes", err, aws.ToInt64(obj.ContentLength), len(large))
-	}
+	key := f.wantSnapshotObject(t, rec.AggregateID, 3, len(larger))
 
 	// A pointer whose object has been removed (a lifecycle rule) reads as no snapshot.
-	if _, err := f.AWS.S3.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(f.Bucket), Key: aws.String(key.Value)}); err != nil {
+	if _, err := f.AWS.S3.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(f.Bucket), Key: aws.String(key)}); err != nil {
 		t.Fatalf("delete snapshot object: %v", err)
 	}
 	if got, err := f.Store.LatestSnapshot(t.Context(), rec.AggregateID); err != nil || got != nil {
 		t.Errorf("snapshot with its object gone = %v, %v; want none", got, err)
 	}
+}
+
+// wantSnapshotObject checks that aid's snapshot pointer names an S3 object of seq and size bytes under
+// snapshots/<aid>/<seq, 20 digits>-<suffix>, and returns its key.
+func (f *dynamoFixture) wantSnapshotObject(t *testing.T, aid string, seq int64, size int) string {
+	t.Helper()
+	snap := f.getItem(t, f.Tables.Snapshots, map[string]types.AttributeValue{"aid": &types.AttributeValueMemberS{Value: aid}})
+	key, ok := snap["s3_key"].(*types.AttributeValueMemberS)
+	if !ok || snap["state"] != nil {
+		t.Fatalf("large snapshot pointer = %v, want an s3_key and no inline state", snap)
+	}
+	if !regexp.MustCompile(fmt.Sprintf(`^snapshots/%s/%020d-[0-9a-f]{16}$`, regexp.QuoteMeta(aid), seq)).MatchString(key.Value) {
+		t.Errorf("snapshot object key %q", key.Value)
+	}
+	obj, err := f.AWS.S3.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(f.Bucket), Key: aws.String(key.Value)})
+	if err != nil || aws.ToInt64(obj.ContentLength) != int64(size) {
+		t.Errorf("snapshot object: %v, %d bytes; want %d bytes", err, aws.ToInt64(obj.ContentLength), size)
+	}
+	return key.Value
 }
 
 // wantAttrs checks that item has exactly the attributes of want, given as "TYPE:value".
@@ -285,6 +316,8 @@ func TestDynamoDBUnreachable(t *testing.T) {
 		{"load", func(ctx context.Context) error { _, err := store.Load(ctx, "room-1", 0); return err }},
 		{"latest snapshot", func(ctx context.Context) error { _, err := store.LatestSnapshot(ctx, "room-1"); return err }},
 		{"idempotency", func(ctx context.Context) error { _, err := store.Idempotency(ctx, "k"); return err }},
+		{"entity", func(ctx context.Context) error { _, err := store.Entity(ctx, "k"); return err }},
+		{"save snapshot", func(ctx context.Context) error { return store.SaveSnapshot(ctx, *withLargeSnapshot.Snapshot) }},
 		{"ping", store.Ping},
 		{"create tables", store.CreateTables},
 	}

@@ -58,7 +58,7 @@ func (d *DynamoDB) snapshotPut(ctx context.Context, s *Snapshot) (*types.Put, er
 		item[attrSnapState] = &types.AttributeValueMemberB{Value: s.State}
 	} else {
 		key := snapshotKey(s.AggregateID, s.Seq)
-		_, err := d.s3.PutObject(ctx, &s3.PutObjectInput{
+		_, err := send(ctx, d.cfg.CallTimeout, d.s3.PutObject, &s3.PutObjectInput{
 			Bucket:        d.bucket,
 			Key:           aws.String(key),
 			Body:          bytes.NewReader(s.State),
@@ -79,6 +79,28 @@ func (d *DynamoDB) snapshotPut(ctx context.Context, s *Snapshot) (*types.Put, er
 	}, nil
 }
 
+// SaveSnapshot implements Store with the pointer's Put outside a transaction, guarded like an append's: a
+// pointer at s.Seq or newer fails the condition, and the state written to S3 for it, if any, is an orphan
+// that the bucket's lifecycle rule expires.
+func (d *DynamoDB) SaveSnapshot(ctx context.Context, s Snapshot) error {
+	if err := checkSnapshot(s); err != nil {
+		return err
+	}
+	put, err := d.snapshotPut(ctx, &s)
+	if err != nil {
+		return err
+	}
+	_, err = send(ctx, d.cfg.CallTimeout, d.db.PutItem, &dynamodb.PutItemInput{
+		TableName: put.TableName, Item: put.Item,
+		ConditionExpression: put.ConditionExpression, ExpressionAttributeValues: put.ExpressionAttributeValues,
+	})
+	var newer *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &newer) {
+		return storeError(ctx, fmt.Sprintf("save snapshot of %s at seq %d", s.AggregateID, s.Seq), err)
+	}
+	return nil
+}
+
 // LatestSnapshot implements Store: a consistent read of the pointer item and, for large state, the S3 object.
 // A pointer whose object is gone (removed by a lifecycle rule) reads as no snapshot: the aggregate is then
 // replayed from its first event, which is always correct.
@@ -87,23 +109,16 @@ func (d *DynamoDB) LatestSnapshot(ctx context.Context, aggregateID string) (*Sna
 		return nil, nil
 	}
 	op := "load snapshot of " + aggregateID
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      d.tables.snapshots,
-		Key:            map[string]types.AttributeValue{attrSnapAggregateID: &types.AttributeValueMemberS{Value: aggregateID}},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, storeError(ctx, op, err)
+	item, err := d.getItem(ctx, op, d.tables.snapshots, attrSnapAggregateID, aggregateID)
+	if err != nil || item == nil {
+		return nil, err
 	}
-	if len(out.Item) == 0 {
-		return nil, nil
-	}
-	seq, err := intAttr(out.Item, attrSnapSeq)
+	seq, err := intAttr(item, attrSnapSeq)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	snap := &Snapshot{AggregateID: aggregateID, Seq: seq}
-	switch v := out.Item[attrSnapState].(type) {
+	switch v := item[attrSnapState].(type) {
 	case *types.AttributeValueMemberB:
 		snap.State = v.Value
 		return snap, nil
@@ -111,11 +126,13 @@ func (d *DynamoDB) LatestSnapshot(ctx context.Context, aggregateID string) (*Sna
 	default:
 		return nil, fmt.Errorf("%s: %w", op, malformed(attrSnapState, "not binary"))
 	}
-	key, err := stringAttr(out.Item, attrSnapS3Key, true)
+	key, err := stringAttr(item, attrSnapS3Key, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	snap.State, err = d.readObject(ctx, key)
+	snap.State, err = bounded(ctx, d.cfg.CallTimeout, func(ctx context.Context) ([]byte, error) {
+		return d.readObject(ctx, key)
+	})
 	switch {
 	case errors.Is(err, errObjectGone):
 		return nil, nil
@@ -127,6 +144,8 @@ func (d *DynamoDB) LatestSnapshot(ctx context.Context, aggregateID string) (*Sna
 
 var errObjectGone = errors.New("object is gone")
 
+// readObject returns the object under key, read whole under ctx, which must bound the body's read as well as
+// the request; errObjectGone when there is no such object.
 func (d *DynamoDB) readObject(ctx context.Context, key string) ([]byte, error) {
 	obj, err := d.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: d.bucket, Key: aws.String(key)})
 	if err != nil {

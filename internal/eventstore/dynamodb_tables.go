@@ -17,8 +17,10 @@ import (
 
 // CreateTables creates, for local runs and tests, what the store needs: the journal (aid S hash key, seq N range
 // key, stream with new images), the snapshots table (aid S hash key), the idempotency table (key S hash key,
-// TTL on expires_at) and the snapshot bucket, all on demand billing. Existing tables and bucket are kept, so it
-// may run any number of times. It returns when the tables are ACTIVE, or the first error.
+// TTL on expires_at), the entities table (key S hash key) and the snapshot bucket, all on demand billing.
+// Existing tables and bucket are kept, so it may run any number of times. It returns when the tables are
+// ACTIVE, or the first error: ErrUnavailable (wrapped) when a server cannot be reached or a table is not ACTIVE
+// within the call timeout (a later run carries on from there).
 func (d *DynamoDB) CreateTables(ctx context.Context) error {
 	specs := []dynamodb.CreateTableInput{
 		{
@@ -37,9 +39,16 @@ func (d *DynamoDB) CreateTables(ctx context.Context) error {
 		},
 		hashKeyTable(d.tables.snapshots, attrSnapAggregateID),
 		hashKeyTable(d.tables.idempotency, attrIdemKey),
+		hashKeyTable(d.tables.entities, attrEntityKey),
 	}
-	if err := awsclient.EnsureTables(ctx, d.db, specs...); err != nil {
-		return storeError(ctx, "journal tables", err)
+	for _, spec := range specs {
+		// One table at a time, so that the call timeout bounds the creation and wait of each.
+		_, err := bounded(ctx, d.cfg.CallTimeout, func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, awsclient.EnsureTables(ctx, d.db, spec)
+		})
+		if err != nil {
+			return storeError(ctx, "journal tables", err)
+		}
 	}
 	if err := d.enableTTL(ctx); err != nil {
 		return err
@@ -61,7 +70,8 @@ func hashKeyTable(name *string, key string) dynamodb.CreateTableInput {
 // support is not an error, since Idempotency ignores expired records anyway.
 func (d *DynamoDB) enableTTL(ctx context.Context) error {
 	op := "enable ttl on " + aws.ToString(d.tables.idempotency)
-	desc, err := d.db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: d.tables.idempotency})
+	desc, err := send(ctx, d.cfg.CallTimeout, d.db.DescribeTimeToLive,
+		&dynamodb.DescribeTimeToLiveInput{TableName: d.tables.idempotency})
 	if err != nil {
 		if unsupported(err) {
 			return nil
@@ -72,7 +82,7 @@ func (d *DynamoDB) enableTTL(ctx context.Context) error {
 		(ttl.TimeToLiveStatus == types.TimeToLiveStatusEnabled || ttl.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
 		return nil
 	}
-	_, err = d.db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+	_, err = send(ctx, d.cfg.CallTimeout, d.db.UpdateTimeToLive, &dynamodb.UpdateTimeToLiveInput{
 		TableName: d.tables.idempotency,
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{
 			AttributeName: aws.String(attrIdemExpiresAt), Enabled: aws.Bool(true),
@@ -107,7 +117,7 @@ func unsupported(err error) bool {
 // createBucket creates the snapshot bucket unless it exists and is ours.
 func (d *DynamoDB) createBucket(ctx context.Context) error {
 	op := "create bucket " + d.cfg.Bucket
-	_, err := d.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: d.bucket})
+	_, err := send(ctx, d.cfg.CallTimeout, d.s3.HeadBucket, &s3.HeadBucketInput{Bucket: d.bucket})
 	if err == nil {
 		return nil
 	}
@@ -124,7 +134,7 @@ func (d *DynamoDB) createBucket(ctx context.Context) error {
 			LocationConstraint: s3types.BucketLocationConstraint(region),
 		}
 	}
-	if _, err := d.s3.CreateBucket(ctx, in); err != nil {
+	if _, err := send(ctx, d.cfg.CallTimeout, d.s3.CreateBucket, in); err != nil {
 		var owned *s3types.BucketAlreadyOwnedByYou
 		if !errors.As(err, &owned) {
 			return storeError(ctx, op, err)
@@ -136,7 +146,7 @@ func (d *DynamoDB) createBucket(ctx context.Context) error {
 // Ping is a readiness probe: it succeeds when the journal table can be described. It returns ErrUnavailable
 // (wrapped) when DynamoDB cannot be reached.
 func (d *DynamoDB) Ping(ctx context.Context) error {
-	if _, err := d.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: d.tables.journal}); err != nil {
+	if _, err := send(ctx, d.cfg.CallTimeout, d.db.DescribeTable, &dynamodb.DescribeTableInput{TableName: d.tables.journal}); err != nil {
 		return storeError(ctx, "describe journal table", err)
 	}
 	return nil

@@ -12,14 +12,16 @@ var (
 	// ErrIdempotencyKeyExists means a live idempotency record already holds the append's key; nothing was
 	// written.
 	ErrIdempotencyKeyExists = errors.New("idempotency key exists")
+	// ErrEntityExists means an append would create an entity whose key exists already; nothing was written.
+	ErrEntityExists = errors.New("entity exists")
 	// ErrUnavailable means the store could not be reached, was throttled past the retries, or failed on its
 	// side (5xx, timeout); the operation may be retried later.
 	ErrUnavailable = errors.New("event store unavailable")
 	// ErrTooLarge means the append exceeds a DynamoDB limit (items per transaction, transaction bytes, item
 	// bytes) and was refused whole rather than split.
 	ErrTooLarge = errors.New("append too large")
-	// ErrInvalidAppend means the append request is malformed (no events, seqs not contiguous, mismatched ids,
-	// a snapshot not at the last seq, missing fields).
+	// ErrInvalidAppend means the append request or snapshot is malformed (no events, seqs not contiguous,
+	// mismatched ids, a snapshot not at the last seq, missing fields, bad entity keys or attribute names).
 	ErrInvalidAppend = errors.New("invalid append")
 	// ErrMalformedItem means a stored item lacks an attribute or holds one of the wrong type or format.
 	ErrMalformedItem = errors.New("malformed item")

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
 )
 
 // Memory is an in-memory Store for tests and local runs. It keeps DynamoDB's semantics (the same validation,
-// limits, conflicts and idempotency expiry), so the same contract suite passes against both.
+// limits, conflicts, entity conditions and idempotency expiry), so the same contract suite passes against both.
 type Memory struct {
 	now func() time.Time
 
@@ -18,6 +19,7 @@ type Memory struct {
 	journal     map[string][]Record
 	snapshots   map[string]Snapshot
 	idempotency map[string]IdempotencyRecord
+	entities    map[string]map[string]string
 }
 
 var _ Store = (*Memory)(nil)
@@ -36,6 +38,7 @@ func NewMemoryWithClock(now func() time.Time) *Memory {
 		journal:     map[string][]Record{},
 		snapshots:   map[string]Snapshot{},
 		idempotency: map[string]IdempotencyRecord{},
+		entities:    map[string]map[string]string{},
 	}
 }
 
@@ -60,6 +63,11 @@ func (m *Memory) Append(ctx context.Context, req AppendRequest) error {
 			return fmt.Errorf("append to %s: key %q: %w", req.AggregateID, r.Key, ErrIdempotencyKeyExists)
 		}
 	}
+	for _, e := range req.Entities {
+		if _, ok := m.entities[e.Key]; ok && e.Create {
+			return fmt.Errorf("append to %s: entity %q: %w", req.AggregateID, e.Key, ErrEntityExists)
+		}
+	}
 	stored := m.journal[req.AggregateID]
 	switch n := int64(len(stored)); {
 	case n > req.ExpectedSeq:
@@ -67,9 +75,19 @@ func (m *Memory) Append(ctx context.Context, req AppendRequest) error {
 	case n < req.ExpectedSeq:
 		return &ConflictError{AggregateID: req.AggregateID, ExpectedSeq: req.ExpectedSeq, Seq: req.ExpectedSeq}
 	}
+	if s := req.Snapshot; s != nil && !m.snapshotOlder(s.AggregateID, s.Seq) {
+		// Only a snapshot saved ahead of the journal gets here; DynamoDB's pointer condition fails alike.
+		return &ConflictError{AggregateID: req.AggregateID, ExpectedSeq: req.ExpectedSeq, Seq: req.ExpectedSeq + 1}
+	}
 	m.journal[req.AggregateID] = append(stored, events...)
 	if s := req.Snapshot; s != nil {
-		m.snapshots[req.AggregateID] = Snapshot{AggregateID: s.AggregateID, Seq: s.Seq, State: bytes.Clone(s.State)}
+		m.putSnapshot(*s)
+	}
+	for _, e := range req.Entities {
+		if m.entities[e.Key] == nil {
+			m.entities[e.Key] = make(map[string]string, len(e.Set))
+		}
+		maps.Copy(m.entities[e.Key], e.Set)
 	}
 	if r := req.Idempotency; r != nil {
 		m.idempotency[r.Key] = IdempotencyRecord{
@@ -109,6 +127,42 @@ func (m *Memory) LatestSnapshot(ctx context.Context, aggregateID string) (*Snaps
 	}
 	s.State = bytes.Clone(s.State)
 	return &s, nil
+}
+
+// SaveSnapshot implements Store.
+func (m *Memory) SaveSnapshot(ctx context.Context, s Snapshot) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("save snapshot of %s: %w", s.AggregateID, err)
+	}
+	if err := checkSnapshot(s); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.snapshotOlder(s.AggregateID, s.Seq) {
+		m.putSnapshot(s)
+	}
+	return nil
+}
+
+// snapshotOlder reports whether aggregateID has no snapshot or one older than seq: DynamoDB's pointer condition.
+func (m *Memory) snapshotOlder(aggregateID string, seq int64) bool {
+	old, ok := m.snapshots[aggregateID]
+	return !ok || old.Seq < seq
+}
+
+func (m *Memory) putSnapshot(s Snapshot) {
+	m.snapshots[s.AggregateID] = Snapshot{AggregateID: s.AggregateID, Seq: s.Seq, State: bytes.Clone(s.State)}
+}
+
+// Entity implements Store.
+func (m *Memory) Entity(ctx context.Context, key string) (map[string]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("load entity %q: %w", key, err)
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return maps.Clone(m.entities[key]), nil
 }
 
 // Idempotency implements Store.

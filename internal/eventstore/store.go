@@ -38,8 +38,18 @@ type IdempotencyRecord struct {
 	ExpiresAt   time.Time
 }
 
-// AppendRequest is one atomic append: the events after ExpectedSeq and, optionally, a snapshot and an
-// idempotency record written in the same transaction.
+// EntityWrite is one change to an entity: a small record of its own under a key unique across aggregates (a
+// room's message), written in the same transaction as the events that change it.
+type EntityWrite struct {
+	Key string
+	// Set holds the attributes to set; attributes not named keep their values.
+	Set map[string]string
+	// Create makes the append fail with ErrEntityExists when an entity with Key exists already.
+	Create bool
+}
+
+// AppendRequest is one atomic append: the events after ExpectedSeq and, optionally, a snapshot, changes to
+// entities and an idempotency record written in the same transaction.
 type AppendRequest struct {
 	AggregateID string
 	// ExpectedSeq is the aggregate's seq before the append; Events carry ExpectedSeq+1, +2, ….
@@ -47,17 +57,20 @@ type AppendRequest struct {
 	Events      []Record
 	// Snapshot, when set, must be of the last appended event's seq.
 	Snapshot *Snapshot
+	// Entities are written atomically with the events, each key at most once.
+	Entities []EntityWrite
 	// Idempotency, when set, is refused with ErrIdempotencyKeyExists while a record with its key is live.
 	Idempotency *IdempotencyRecord
 }
 
-// Store is the event journal with its snapshots and idempotency records; implementations are safe for
+// Store is the event journal with its snapshots, entities and idempotency records; implementations are safe for
 // concurrent use.
 type Store interface {
 	// Append writes the request all or nothing. It returns, wrapped: ErrInvalidAppend for a malformed request,
-	// ErrTooLarge past DynamoDB's transaction limits, ErrVersionConflict (a *ConflictError) when the journal is
-	// not at ExpectedSeq, ErrIdempotencyKeyExists when a live record holds the key, ErrUnavailable when the
-	// store cannot be reached, and the context's error when ctx ends first.
+	// ErrTooLarge past DynamoDB's transaction limits, ErrIdempotencyKeyExists when a live record holds the key,
+	// ErrEntityExists when an entity to create exists, ErrVersionConflict (a *ConflictError) when the journal is
+	// not at ExpectedSeq (the first of these that holds, in this order), ErrUnavailable when the store cannot be
+	// reached, and the context's error when ctx ends first.
 	Append(ctx context.Context, req AppendRequest) error
 	// Load returns the aggregate's events with seq > afterSeq in ascending order, none for an unknown aggregate;
 	// it returns ErrUnavailable (wrapped) when the store cannot be reached.
@@ -68,4 +81,12 @@ type Store interface {
 	// Idempotency returns the live record under key, or nil, nil when there is none or it expired; it returns
 	// ErrUnavailable (wrapped) when the store cannot be reached.
 	Idempotency(ctx context.Context, key string) (*IdempotencyRecord, error)
+	// Entity returns the attributes of the entity under key read strongly consistently, or nil, nil when there
+	// is none; it returns ErrUnavailable (wrapped) when the store cannot be reached.
+	Entity(ctx context.Context, key string) (map[string]string, error)
+	// SaveSnapshot stores s outside any append (large state to S3 first under a fresh immutable key, then the
+	// pointer put conditionally on an older seq); a pointer already at s.Seq or newer is left as it is and
+	// SaveSnapshot returns nil. It returns ErrInvalidAppend (wrapped) for a malformed snapshot, ErrUnavailable
+	// (wrapped) when the store cannot be reached, and the context's error when ctx ends first.
+	SaveSnapshot(ctx context.Context, s Snapshot) error
 }

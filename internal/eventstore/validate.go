@@ -3,6 +3,7 @@ package eventstore
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"unicode/utf8"
 )
@@ -19,7 +20,13 @@ const (
 	MaxAggregateIDBytes = 512
 	// MaxIdempotencyKeyBytes bounds an idempotency key so that it fits a partition key.
 	MaxIdempotencyKeyBytes = 1024
+	// MaxEntityKeyBytes bounds an entity key so that it fits a partition key.
+	MaxEntityKeyBytes = 1024
 )
+
+// entityAttrName is what an entity attribute name must match: short, lower case, and never one of DynamoDB's
+// expression syntax characters. "key" is taken by the entity's key.
+var entityAttrName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
 // checkAppend validates req (ErrInvalidAppend) and then checks it against DynamoDB's transaction and item
 // limits (ErrTooLarge), counting a snapshot of more than inlineMax bytes as an S3 pointer.
@@ -77,6 +84,9 @@ func validateAppend(req AppendRequest) error {
 			return invalid("snapshot state is empty")
 		}
 	}
+	if err := validateEntities(req.Entities); err != nil {
+		return invalid("%v", err)
+	}
 	if r := req.Idempotency; r != nil {
 		switch {
 		case r.Key == "":
@@ -88,6 +98,55 @@ func validateAppend(req AppendRequest) error {
 		case r.ExpiresAt.IsZero():
 			return invalid("idempotency record has no expiry")
 		}
+	}
+	return nil
+}
+
+// validateEntities returns what is wrong with the first malformed entity write, or nil.
+func validateEntities(writes []EntityWrite) error {
+	seen := make(map[string]bool, len(writes))
+	for i, e := range writes {
+		switch {
+		case e.Key == "":
+			return fmt.Errorf("entity %d has an empty key", i)
+		case len(e.Key) > MaxEntityKeyBytes:
+			return fmt.Errorf("entity %d key is longer than %d bytes", i, MaxEntityKeyBytes)
+		case !utf8.ValidString(e.Key):
+			return fmt.Errorf("entity %d key is not valid UTF-8", i)
+		case seen[e.Key]:
+			return fmt.Errorf("entity %q is written twice", e.Key)
+		case len(e.Set) == 0:
+			return fmt.Errorf("entity %q sets no attribute", e.Key)
+		}
+		seen[e.Key] = true
+		for name, value := range e.Set {
+			switch {
+			case name == attrEntityKey || !entityAttrName.MatchString(name):
+				return fmt.Errorf("entity %q attribute name %q is not [a-z][a-z0-9_]{0,63} or is %q", e.Key, name, attrEntityKey)
+			case !utf8.ValidString(value):
+				return fmt.Errorf("entity %q attribute %s is not valid UTF-8", e.Key, name)
+			}
+		}
+	}
+	return nil
+}
+
+// checkSnapshot validates a snapshot saved outside an append (ErrInvalidAppend).
+func checkSnapshot(s Snapshot) error {
+	invalid := func(what string) error {
+		return fmt.Errorf("save snapshot of %q at seq %d: %s: %w", s.AggregateID, s.Seq, what, ErrInvalidAppend)
+	}
+	switch {
+	case s.AggregateID == "":
+		return invalid("aggregate id is empty")
+	case len(s.AggregateID) > MaxAggregateIDBytes:
+		return invalid(fmt.Sprintf("aggregate id is longer than %d bytes", MaxAggregateIDBytes))
+	case !utf8.ValidString(s.AggregateID):
+		return invalid("aggregate id is not valid UTF-8")
+	case s.Seq < 1:
+		return invalid("seq is not positive")
+	case len(s.State) == 0:
+		return invalid("state is empty")
 	}
 	return nil
 }
@@ -110,24 +169,33 @@ func checkLimits(req AppendRequest, inlineMax int) error {
 			req.AggregateID, items, MaxTransactionItems, ErrTooLarge)
 	}
 	total := 0
-	for i := range req.Events {
-		size := recordItemSize(&req.Events[i])
+	// add counts an item of size bytes, named by what and args, unless it is over the item limit.
+	add := func(size int, what string, args ...any) error {
 		if size > MaxItemBytes {
-			return fmt.Errorf("append to %s: event seq %d is %d bytes, over the item limit of %d bytes (400 KB): %w",
-				req.AggregateID, req.Events[i].Seq, size, MaxItemBytes, ErrTooLarge)
+			return fmt.Errorf("append to %s: %s is %d bytes, over the item limit of %d bytes (400 KB): %w",
+				req.AggregateID, fmt.Sprintf(what, args...), size, MaxItemBytes, ErrTooLarge)
 		}
 		total += size
+		return nil
+	}
+	for i := range req.Events {
+		if err := add(recordItemSize(&req.Events[i]), "event seq %d", req.Events[i].Seq); err != nil {
+			return err
+		}
 	}
 	if s := req.Snapshot; s != nil {
+		// Never over the item limit: state over the inline bound, itself under it, is an S3 key.
 		total += snapshotItemSize(s.AggregateID, s.Seq, len(s.State), inlineMax)
 	}
-	if r := req.Idempotency; r != nil {
-		size := idempotencyItemSize(r)
-		if size > MaxItemBytes {
-			return fmt.Errorf("append to %s: idempotency record is %d bytes, over the item limit of %d bytes (400 KB): %w",
-				req.AggregateID, size, MaxItemBytes, ErrTooLarge)
+	for i := range req.Entities {
+		if err := add(entityItemSize(&req.Entities[i]), "entity %q", req.Entities[i].Key); err != nil {
+			return err
 		}
-		total += size
+	}
+	if r := req.Idempotency; r != nil {
+		if err := add(idempotencyItemSize(r), "idempotency record"); err != nil {
+			return err
+		}
 	}
 	if total > MaxTransactionBytes {
 		return fmt.Errorf("append to %s: %d bytes of items exceed the limit of %d bytes (4 MB) per transaction: %w",
@@ -137,9 +205,9 @@ func checkLimits(req AppendRequest, inlineMax int) error {
 }
 
 // transactionItems counts the items of req's transaction: the events, the check that event ExpectedSeq exists
-// (when ExpectedSeq > 0), the snapshot pointer and the idempotency record.
+// (when ExpectedSeq > 0), the snapshot pointer, the entities and the idempotency record.
 func transactionItems(req AppendRequest) int {
-	n := len(req.Events)
+	n := len(req.Events) + len(req.Entities)
 	if req.ExpectedSeq > 0 {
 		n++
 	}
@@ -180,6 +248,16 @@ func snapshotItemSize(aggregateID string, seq int64, stateLen, inlineMax int) in
 func idempotencyItemSize(r *IdempotencyRecord) int {
 	return len(attrIdemKey) + len(r.Key) + len(attrIdemRequestHash) + len(r.RequestHash) +
 		len(attrIdemResponse) + len(r.Response) + len(attrIdemExpiresAt) + numberSize(r.ExpiresAt.Unix())
+}
+
+// entityItemSize is the size of what an entity write sets: its key and the attributes named. Attributes it
+// keeps count toward the stored item's size too, which only DynamoDB knows.
+func entityItemSize(e *EntityWrite) int {
+	size := len(attrEntityKey) + len(e.Key)
+	for name, value := range e.Set {
+		size += len(name) + len(value)
+	}
+	return size
 }
 
 func numberSize(n int64) int {

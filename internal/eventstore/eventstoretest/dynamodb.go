@@ -23,7 +23,7 @@ type DynamoDBFixture struct {
 }
 
 // NewDynamoDBFixture creates the fixture's tables with CreateTables (failing the test when it cannot); change,
-// when not nil, adjusts the configuration first. Its clock is ClockFor(tb).
+// when not nil, adjusts the configuration first. Its clock is ClockFor(tb), its call timeout two minutes.
 func NewDynamoDBFixture(tb testing.TB, change func(*eventstore.DynamoDBConfig)) *DynamoDBFixture {
 	tb.Helper()
 	cl := testkit.AWS(tb)
@@ -32,7 +32,9 @@ func NewDynamoDBFixture(tb testing.TB, change func(*eventstore.DynamoDBConfig)) 
 		DynamoDB: cl.DynamoDB, S3: cl.S3, Tables: f.Tables, Bucket: f.Bucket,
 		InlineSnapshotMaxBytes: InlineSnapshotMaxBytes,
 		LoadPageSize:           1000,
-		Now:                    ClockFor(tb).Now,
+		// moto answers a 4 MB transaction or a 1,000-item page in seconds when busy: no call should fail for that.
+		CallTimeout: callTimeout,
+		Now:         ClockFor(tb).Now,
 	}
 	if change != nil {
 		change(&cfg)
@@ -63,7 +65,7 @@ func (f *DynamoDBFixture) deleteTables(tb testing.TB) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	testkit.DeleteTables(ctx, tb, f.AWS.DynamoDB, f.Tables.Journal, f.Tables.Snapshots, f.Tables.Idempotency)
+	testkit.DeleteTables(ctx, tb, f.AWS.DynamoDB, f.Tables.Names()...)
 }
 
 // Seed writes events straight into the journal with BatchWriteItem, in the items JournalItem makes: for long

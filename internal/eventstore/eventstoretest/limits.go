@@ -3,6 +3,7 @@ package eventstoretest
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +57,15 @@ func padded(aid string, from int64, n, size int) []eventstore.Record {
 	return evs
 }
 
+// entityWrites returns n entity creations under prefix0, prefix1, …, each with an attribute of size bytes.
+func entityWrites(prefix string, n, size int) []eventstore.EntityWrite {
+	out := make([]eventstore.EntityWrite, n)
+	for i := range out {
+		out[i] = created(prefix+strconv.Itoa(i), map[string]string{"text": strings.Repeat("x", size)})
+	}
+	return out
+}
+
 // testTooLarge checks that appends past DynamoDB's limits are refused with ErrTooLarge naming the limit and
 // write nothing, and that appends at the limits pass.
 func testTooLarge(t *testing.T, s eventstore.Store) {
@@ -83,6 +93,12 @@ func testTooLarge(t *testing.T, s eventstore.Store) {
 			Events: events(aid, 100, 1), Idempotency: idem(400 << 10)}, "400 KB"},
 		{"11 events of 390 KB", eventstore.AppendRequest{AggregateID: aid, ExpectedSeq: 100,
 			Events: padded(aid, 100, 11, 390_000)}, "4 MB"},
+		{"98 events, the seq check and 2 entities", eventstore.AppendRequest{AggregateID: aid, ExpectedSeq: 100,
+			Events: events(aid, 100, 98), Entities: entityWrites("room-large/msg-", 2, 1)}, "items"},
+		{"an entity over 400 KB", eventstore.AppendRequest{AggregateID: aid, ExpectedSeq: 100,
+			Events: events(aid, 100, 1), Entities: entityWrites("room-large/msg-", 1, 400<<10)}, "400 KB"},
+		{"10 events and 2 entities of 390 KB", eventstore.AppendRequest{AggregateID: aid, ExpectedSeq: 100,
+			Events: padded(aid, 100, 10, 390_000), Entities: entityWrites("room-large/msg-", 2, 390_000)}, "4 MB"},
 	}
 	for _, tt := range tests {
 		err := s.Append(ctxFor(t), tt.req)
@@ -104,6 +120,7 @@ func testTooLarge(t *testing.T, s eventstore.Store) {
 	if snap := mustSnapshot(t, s, aid); snap != nil {
 		t.Errorf("a refused append wrote its snapshot")
 	}
+	wantEntity(t, s, "room-large/msg-0", nil)
 
 	// At the limits: 99 events with the seq check; 10 events of 390 KB (3.9 MB).
 	mustAppend(t, s, eventstore.AppendRequest{AggregateID: aid, ExpectedSeq: 100, Events: events(aid, 100, 99)})

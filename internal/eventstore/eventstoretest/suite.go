@@ -30,6 +30,10 @@ func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 		{"InvalidRequests", testInvalidRequests},
 		{"SnapshotInlineLatestWins", testSnapshotLatestWins},
 		{"LargeSnapshot", testLargeSnapshot},
+		{"SaveSnapshot", testSaveSnapshot},
+		{"Entities", testEntities},
+		{"EntityExists", testEntityExists},
+		{"EntityInvalid", testEntityInvalid},
 		{"IdempotencyWrittenAtomically", testIdempotencyAtomic},
 		{"IdempotencyKeyExists", testIdempotencyKeyExists},
 		{"ExpiredIdempotencyReplaceable", testIdempotencyExpiry},
@@ -128,6 +132,9 @@ func testUnknownAggregate(t *testing.T, s eventstore.Store) {
 	for _, key := range []string{"no-such-key", ""} {
 		if rec := mustIdempotency(t, s, key); rec != nil {
 			t.Errorf("idempotency record %q = %+v, want none", key, rec)
+		}
+		if attrs := mustEntity(t, s, key); attrs != nil {
+			t.Errorf("entity %q = %v, want none", key, attrs)
 		}
 	}
 }
@@ -305,7 +312,18 @@ func testCancelledContext(t *testing.T, s eventstore.Store) {
 	if _, err := s.Idempotency(ctx, "key"); !errors.Is(err, context.Canceled) {
 		t.Errorf("idempotency: got %v, want context.Canceled", err)
 	}
+	if _, err := s.Entity(ctx, "key"); !errors.Is(err, context.Canceled) {
+		t.Errorf("entity: got %v, want context.Canceled", err)
+	}
+	for _, state := range [][]byte{[]byte("small"), stateOf('c', 1<<20)} {
+		if err := s.SaveSnapshot(ctx, *snapshotAt(aid, 1, state)); !errors.Is(err, context.Canceled) {
+			t.Errorf("save snapshot of %d bytes: got %v, want context.Canceled", len(state), err)
+		}
+	}
 	if recs := mustLoad(t, s, aid, 0); len(recs) != 0 {
 		t.Errorf("an append on a cancelled context wrote %d events", len(recs))
+	}
+	if snap := mustSnapshot(t, s, aid); snap != nil {
+		t.Errorf("a snapshot saved on a cancelled context was written")
 	}
 }
