@@ -51,7 +51,7 @@ func testConfig(tb testing.TB) Config {
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		testkit.DeleteTables(ctx, tb, clients.DynamoDB, tables.Journal, tables.Snapshots, tables.Idempotency)
+		testkit.DeleteTables(ctx, tb, clients.DynamoDB, tables.Names()...)
 	})
 	return cfg
 }

@@ -18,7 +18,8 @@ type Config struct {
 
 // InitConfig names what the init creates and bounds how long it keeps trying.
 type InitConfig struct {
-	// TablePrefix names the journal, snapshot and idempotency tables (<prefix>-journal, …), as the writer does.
+	// TablePrefix names the journal, snapshot, idempotency and entity tables (<prefix>-journal, …), as the writer
+	// does.
 	TablePrefix string `env:"DYNAMODB_TABLE_PREFIX" envDefault:"chat"`
 	// SnapshotBucket is the writer's S3 bucket for large snapshots.
 	SnapshotBucket string `env:"SNAPSHOT_BUCKET" envDefault:"chat-snapshots"`

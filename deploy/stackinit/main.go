@@ -1,7 +1,7 @@
-// Command stackinit creates, once, what the services expect to exist: the journal, snapshot and idempotency
-// tables and the snapshot bucket (as the writer's DYNAMODB_CREATE_TABLES would), the relay's lease table and the
-// event topics. It is the one-shot init of docker-compose.yml; everything it makes is left as it is when it
-// exists already, so it may run any number of times. In AWS the infrastructure code owns all of it.
+// Command stackinit creates, once, what the services expect to exist: the journal, snapshot, idempotency and
+// entity tables and the snapshot bucket (as the writer's DYNAMODB_CREATE_TABLES would), the relay's lease table
+// and the event topics. It is the one-shot init of docker-compose.yml; everything it makes is left as it is when
+// it exists already, so it may run any number of times. In AWS the infrastructure code owns all of it.
 //
 // It reads the services' variables (AWS_*, KAFKA_BROKERS, KAFKA_TOPIC_PREFIX, KAFKA_TOPIC_PARTITIONS,
 // DYNAMODB_TABLE_PREFIX, SNAPSHOT_BUCKET, RELAY_LEASE_TABLE) and STACKINIT_TIMEOUT, retries while the servers do

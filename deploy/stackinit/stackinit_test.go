@@ -37,7 +37,7 @@ func TestInitialize(t *testing.T) {
 		t.Fatalf("Validate: %v", err)
 	}
 	tables := eventstore.TablesWithPrefix(prefix)
-	names := []string{tables.Journal, tables.Snapshots, tables.Idempotency, prefix + "-relay-leases"}
+	names := append(tables.Names(), prefix+"-relay-leases")
 	topics := []string{kafka.EventTopic(cfg.Kafka.TopicPrefix, "room"), kafka.EventTopic(cfg.Kafka.TopicPrefix, "account")}
 	t.Cleanup(func() { cleanUp(t, cfg, names, topics, adm) })
 
@@ -94,7 +94,7 @@ func TestInitializeGivesUp(t *testing.T) {
 	clients := testkit.AWS(t)
 	tables := eventstore.TablesWithPrefix(prefix)
 	t.Cleanup(func() {
-		cleanUp(t, cfg, []string{tables.Journal, tables.Snapshots, tables.Idempotency, cfg.Init.LeaseTable}, nil, nil)
+		cleanUp(t, cfg, append(tables.Names(), cfg.Init.LeaseTable), nil, nil)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()

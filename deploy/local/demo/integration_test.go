@@ -35,7 +35,7 @@ func TestLoadIntoARealWriter(t *testing.T) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		testkit.DeleteTables(ctx, t, clients.DynamoDB, tables.Journal, tables.Snapshots, tables.Idempotency)
+		testkit.DeleteTables(ctx, t, clients.DynamoDB, tables.Names()...)
 	})
 	writer := servicetest.StartProcess(t, servicetest.Binary(t, "../../../writer"), "writer", nil, map[string]string{
 		"DYNAMODB_TABLE_PREFIX": prefix, "SNAPSHOT_BUCKET": bucket, "DYNAMODB_CREATE_TABLES": "true",
