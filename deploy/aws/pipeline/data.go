@@ -10,8 +10,8 @@ import (
 
 // Data is the command side's storage: the DynamoDB tables and the snapshot bucket.
 type Data struct {
-	Journal, Snapshots, Idempotency, Leases awsdynamodb.Table
-	Bucket                                  awss3.Bucket
+	Journal, Snapshots, Idempotency, Entities, Leases awsdynamodb.Table
+	Bucket                                            awss3.Bucket
 }
 
 // Key attributes, as internal/eventstore and relay/lease write them.
@@ -20,6 +20,7 @@ const (
 	attrSeq         = "seq"        // journal sort key (N)
 	attrIdemKey     = "key"        // idempotency partition key (S)
 	attrIdemExpires = "expires_at" // idempotency TTL, epoch seconds
+	attrEntityKey   = "key"        // entities partition key (S)
 	attrStreamARN   = "stream_arn" // leases partition key (S)
 	attrShardID     = "shard_id"   // leases sort key (S)
 )
@@ -27,9 +28,9 @@ const (
 // SnapshotKeyPrefix starts every snapshot object key (internal/eventstore: snapshots/<aggregate>/<seq>-<random>).
 const SnapshotKeyPrefix = "snapshots/"
 
-// newData creates the tables <prefix>-journal, -snapshots, -idempotency, -relay-leases (on demand) and the
-// snapshot bucket. The journal, the only source of truth, has a NEW_IMAGE stream, point-in-time recovery and
-// deletion protection; every table and the bucket are retained when the stack is deleted.
+// newData creates the tables <prefix>-journal, -snapshots, -idempotency, -entities, -relay-leases (on demand)
+// and the snapshot bucket. The journal, the only source of truth, has a NEW_IMAGE stream, point-in-time recovery
+// and deletion protection; every table and the bucket are retained when the stack is deleted.
 func newData(scope constructs.Construct, p Props) *Data {
 	s := constructs.NewConstruct(scope, jsii.String("Data"))
 	str := func(name string) *awsdynamodb.Attribute {
@@ -54,7 +55,10 @@ func newData(scope constructs.Construct, p Props) *Data {
 		// leases table means re-publishing 24 h of events: PITR is cheap insurance for both.
 		Snapshots:   table("Snapshots", "-snapshots", awsdynamodb.TableProps{PartitionKey: str(attrAggregateID), PointInTimeRecoverySpecification: pitr}),
 		Idempotency: table("Idempotency", "-idempotency", awsdynamodb.TableProps{PartitionKey: str(attrIdemKey), TimeToLiveAttribute: jsii.String(attrIdemExpires)}),
-		Leases:      table("Leases", "-relay-leases", awsdynamodb.TableProps{PartitionKey: str(attrStreamARN), SortKey: str(attrShardID), PointInTimeRecoverySpecification: pitr}),
+		// Entities (a room's messages: author, deletion) are written in the events' transactions; the edit and
+		// delete permission checks read them, and rebuilding them means replaying every room: PITR too.
+		Entities: table("Entities", "-entities", awsdynamodb.TableProps{PartitionKey: str(attrEntityKey), PointInTimeRecoverySpecification: pitr}),
+		Leases:   table("Leases", "-relay-leases", awsdynamodb.TableProps{PartitionKey: str(attrStreamARN), SortKey: str(attrShardID), PointInTimeRecoverySpecification: pitr}),
 	}
 	d.Bucket = awss3.NewBucket(s, jsii.String("SnapshotBucket"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,

@@ -9,7 +9,7 @@ import (
 
 func TestTablesKeysBillingStreamAndTTL(t *testing.T) {
 	tpl, _ := synth(t)
-	check(t, "four tables", func() { tpl.ResourceCountIs(jsii.String("AWS::DynamoDB::Table"), jsii.Number(4)) })
+	check(t, "five tables", func() { tpl.ResourceCountIs(jsii.String("AWS::DynamoDB::Table"), jsii.Number(5)) })
 	key := func(name, kind string) obj { return obj{"AttributeName": name, "KeyType": kind} }
 	attr := func(name, typ string) obj { return obj{"AttributeName": name, "AttributeType": typ} }
 	pitr := obj{"PointInTimeRecoveryEnabled": true}
@@ -30,6 +30,10 @@ func TestTablesKeysBillingStreamAndTTL(t *testing.T) {
 		"chat-test-idempotency": {
 			"KeySchema": []any{key("key", "HASH")}, "AttributeDefinitions": []any{attr("key", "S")},
 			"TimeToLiveSpecification": obj{"AttributeName": "expires_at", "Enabled": true}, "StreamSpecification": absent,
+		},
+		"chat-test-entities": {
+			"KeySchema": []any{key("key", "HASH")}, "AttributeDefinitions": []any{attr("key", "S")},
+			"PointInTimeRecoverySpecification": pitr, "StreamSpecification": absent, "TimeToLiveSpecification": absent,
 		},
 		"chat-test-relay-leases": {
 			"KeySchema":                        []any{key("stream_arn", "HASH"), key("shard_id", "RANGE")},

@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -79,7 +80,7 @@ func TestEachTaskRoleHoldsOnlyWhatItsServiceCalls(t *testing.T) {
 	shared := []string{"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"}
 	want := map[string][]string{
 		"writer": append([]string{"dynamodb:ConditionCheckItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem",
-			"dynamodb:Query", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, shared...),
+			"dynamodb:Query", "dynamodb:UpdateItem", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, shared...),
 		"relay": append([]string{"dynamodb:DeleteItem", "dynamodb:DescribeStream", "dynamodb:DescribeTable", "dynamodb:GetItem",
 			"dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem",
 			"kafka-cluster:Connect", "kafka-cluster:CreateTopic", "kafka-cluster:DescribeCluster", "kafka-cluster:DescribeTopic",
@@ -96,5 +97,46 @@ func TestEachTaskRoleHoldsOnlyWhatItsServiceCalls(t *testing.T) {
 		if !slices.Equal(got[svc], actions) {
 			t.Errorf("%s task role actions:\n got %v\nwant %v", svc, got[svc], actions)
 		}
+	}
+}
+
+// TestWriterUpdatesTheEntitiesTableOnly checks that dynamodb:UpdateItem, which the writer needs for the
+// entities it writes in its transactions, is granted to it on the entities table alone: the journal, the
+// snapshots and the idempotency records are only ever put.
+func TestWriterUpdatesTheEntitiesTableOnly(t *testing.T) {
+	t.Parallel()
+	_, tpl := synth(t)
+	var entities string
+	for id, tbl := range resources(tpl, "AWS::DynamoDB::Table") {
+		if props(tbl)["TableName"] == "chat-test-entities" {
+			entities = id
+		}
+	}
+	if entities == "" {
+		t.Fatal("no table chat-test-entities")
+	}
+	granted := 0
+	for id, pol := range resources(tpl, "AWS::IAM::Policy") {
+		roles := list(props(pol)["Roles"])
+		if len(roles) != 1 || !strings.HasPrefix(fmt.Sprint(roles[0].(map[string]any)["Ref"]), "WriterTaskRole") {
+			continue
+		}
+		for _, st := range list(props(pol)["PolicyDocument"].(map[string]any)["Statement"]) {
+			st := st.(map[string]any)
+			if !slices.Contains(list(st["Action"]), any("dynamodb:UpdateItem")) {
+				continue
+			}
+			for _, r := range list(st["Resource"]) {
+				att, _ := r.(map[string]any)["Fn::GetAtt"].([]any)
+				if len(att) != 2 || att[0] != entities || att[1] != "Arn" {
+					t.Errorf("%s grants the writer dynamodb:UpdateItem on %v, want the entities table only", id, r)
+					continue
+				}
+				granted++
+			}
+		}
+	}
+	if granted == 0 {
+		t.Error("the writer may not update the entities table")
 	}
 }

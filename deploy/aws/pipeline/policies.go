@@ -19,6 +19,7 @@ var (
 	writerJournalActions   = []string{"dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"}
 	writerSnapshotActions  = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"}
 	writerIdemActions      = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"}
+	writerEntityActions    = []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}
 	writerObjectActions    = []string{"s3:GetObject", "s3:PutObject"}
 	relayJournalActions    = []string{"dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:Scan"}
 	relayStreamActions     = []string{"dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"}

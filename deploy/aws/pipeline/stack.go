@@ -111,6 +111,7 @@ func (st *PipelineStack) specs(p Props) []serviceSpec {
 			allow(writerJournalActions, d.Journal.TableArn()),
 			allow(writerSnapshotActions, d.Snapshots.TableArn()),
 			allow(writerIdemActions, d.Idempotency.TableArn()),
+			allow(writerEntityActions, d.Entities.TableArn()),
 			allow(writerObjectActions, d.Bucket.ArnForObjects(str(SnapshotKeyPrefix+"*"))),
 			// Without ListBucket a missing object answers 403, not the NoSuchKey the store treats as expired.
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
