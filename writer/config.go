@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cqrses-aws/pipeline/internal/platform/auth"
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
@@ -23,7 +24,23 @@ type Config struct {
 	Auth      auth.Config
 	RateLimit ratelimit.Config
 	Journal   JournalConfig
+	Command   CommandConfig
 	Tracing   tracing.Config
+}
+
+// CommandConfig bounds the time a command may take, so no request holds an aggregate or a goroutine without end.
+type CommandConfig struct {
+	// Timeout is each command request's deadline: the wait for its aggregate behind other commands, every
+	// DynamoDB and S3 call, and their retries; past it the command answers 503 with Retry-After.
+	Timeout time.Duration `env:"WRITER_COMMAND_TIMEOUT" envDefault:"10s"`
+}
+
+// Validate returns every problem joined, each naming its environment variable.
+func (c CommandConfig) Validate() error {
+	if c.Timeout <= 0 {
+		return errors.New("WRITER_COMMAND_TIMEOUT must be positive")
+	}
+	return nil
 }
 
 // JournalConfig names the event store's tables and bucket and tunes snapshots and the hot aggregate cache.
@@ -37,6 +54,8 @@ type JournalConfig struct {
 	InlineSnapshotMaxBytes int   `env:"SNAPSHOT_INLINE_MAX_BYTES" envDefault:"65536"`
 	CacheEntries           int   `env:"AGGREGATE_CACHE_ENTRIES" envDefault:"10000"`
 	CacheBytes             int   `env:"AGGREGATE_CACHE_BYTES" envDefault:"268435456"`
+	// CallTimeout bounds each DynamoDB and S3 call (with the SDK's retries), within the command's deadline.
+	CallTimeout time.Duration `env:"DYNAMODB_CALL_TIMEOUT" envDefault:"5s"`
 }
 
 // Validate returns every problem joined, each naming its environment variable.
@@ -56,6 +75,9 @@ func (j JournalConfig) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))
 		}
 	}
+	if j.CallTimeout <= 0 {
+		errs = append(errs, errors.New("DYNAMODB_CALL_TIMEOUT must be positive"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -65,5 +87,5 @@ func (c *Config) ApplyDefaults() { c.HTTP = c.HTTP.WithDefaultAddr(defaultAddr) 
 // Validate returns every problem of every block joined, each naming its environment variable.
 func (c *Config) Validate() error {
 	return errors.Join(c.HTTP.Validate(), c.Log.Validate(), c.AWS.Validate(), c.Auth.Validate(),
-		c.RateLimit.Validate(), c.Journal.Validate(), c.Tracing.Validate())
+		c.RateLimit.Validate(), c.Journal.Validate(), c.Command.Validate(), c.Tracing.Validate())
 }

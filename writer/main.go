@@ -71,6 +71,7 @@ func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error)
 	store, err := eventstore.NewDynamoDB(eventstore.DynamoDBConfig{
 		DynamoDB: clients.DynamoDB, S3: clients.S3, Tables: eventstore.TablesWithPrefix(cfg.Journal.TablePrefix),
 		Bucket: cfg.Journal.SnapshotBucket, InlineSnapshotMaxBytes: cfg.Journal.InlineSnapshotMaxBytes,
+		CallTimeout: cfg.Journal.CallTimeout,
 	})
 	if err != nil {
 		return nil, err
@@ -82,7 +83,7 @@ func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error)
 
 	repo := adapters.RepositoryConfig{
 		Store: adapters.TracedStore{Store: store}, SnapshotEvery: cfg.Journal.SnapshotEvery,
-		CacheEntries: cfg.Journal.CacheEntries, CacheBytes: cfg.Journal.CacheBytes,
+		CacheEntries: cfg.Journal.CacheEntries, CacheBytes: cfg.Journal.CacheBytes, Log: svc.Logger(),
 	}
 	rooms, err := adapters.NewEventRepository[*domain.Room, domain.RoomID](adapters.RoomKind, repo)
 	if err != nil {
@@ -105,10 +106,18 @@ func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error)
 	if err := registerCacheMetrics(svc, rooms, accounts); err != nil {
 		return nil, err
 	}
+	// Closers run after the server stopped: no command starts a snapshot any more, the started ones end.
+	svc.OnClose("snapshots", func() error {
+		rooms.WaitSnapshots()
+		accounts.WaitSnapshots()
+		return nil
+	})
 
 	engine := ginapp.New(svc.Logger(), svc.HTTPMetrics(), ginapp.WithTracerName(tracing.ScopeWriter))
-	ports.NewHTTPServer(app.New(rooms, accounts, adapters.ULIDs{}), adapters.IdempotencyEventstoreLookup{Store: store}, svc.Logger()).
-		Register(engine, auth.Middleware(verifier), ratelimit.Middleware(limiter, auth.AccountID))
+	commands := app.New(rooms, accounts, adapters.MessagesEventstoreReader{Store: store}, adapters.ULIDs{})
+	ports.NewHTTPServer(commands, adapters.IdempotencyEventstoreLookup{Store: store}, svc.Logger()).
+		Register(engine, auth.Middleware(verifier), ratelimit.Middleware(limiter, auth.AccountID),
+			ports.Deadline(cfg.Command.Timeout))
 	svc.Mount(engine)
 	return &Main{Service: svc, Store: store}, nil
 }

@@ -184,7 +184,8 @@ func newPipeline(t *testing.T) *pipeline {
 		t.Fatal(err)
 	}
 	engine := ginapp.New(log, httpMetrics, ginapp.WithTracerName(tracing.ScopeWriter))
-	ports.NewHTTPServer(app.New(rooms, accounts, adapters.ULIDs{}), adapters.IdempotencyEventstoreLookup{Store: journal.Store}, log).
+	ports.NewHTTPServer(app.New(rooms, accounts, adapters.MessagesEventstoreReader{Store: journal.Store}, adapters.ULIDs{}),
+		adapters.IdempotencyEventstoreLookup{Store: journal.Store}, log).
 		Register(engine, auth.Middleware(verifier))
 	p.writer = httptest.NewServer(engine)
 	t.Cleanup(p.writer.Close)

@@ -7,9 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
+	"log/slog"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
@@ -27,19 +26,25 @@ type Aggregate interface {
 	MarshalSnapshot() ([]byte, error)
 }
 
-// Kind tells the repository how to make, restore and name one type of aggregate.
+// Kind tells the repository how to make, restore, size and name one type of aggregate.
 type Kind[A Aggregate] struct {
 	AggregateType string
 	// New returns the aggregate with id before its first event.
 	New          func(id string) A
 	FromSnapshot func([]byte) (A, error)
+	// Size estimates the aggregate's memory in bytes, for the hot cache's bound.
+	Size func(A) int
+	// Entities returns the entity writes that go with the aggregate's new events in their transaction (nil: none).
+	Entities func(aggregateID string, events []domain.Event) []eventstore.EntityWrite
 }
 
-// RoomKind is the Room aggregate's Kind.
+// RoomKind is the Room aggregate's Kind; its messages are entities of their own (see MessagesEventstoreReader).
 var RoomKind = Kind[*domain.Room]{
 	AggregateType: domain.AggregateTypeRoom,
 	New:           func(id string) *domain.Room { return domain.NewRoom(domain.RoomID(id)) },
 	FromSnapshot:  domain.UnmarshalRoomSnapshot,
+	Size:          func(r *domain.Room) int { return 256 + len(r.Name()) + 96*r.MemberCount() },
+	Entities:      messageEntities,
 }
 
 // AccountKind is the Account aggregate's Kind.
@@ -47,13 +52,19 @@ var AccountKind = Kind[*domain.Account]{
 	AggregateType: domain.AggregateTypeAccount,
 	New:           func(id string) *domain.Account { return domain.NewAccount(domain.AccountID(id)) },
 	FromSnapshot:  domain.UnmarshalAccountSnapshot,
+	Size:          func(a *domain.Account) int { return 256 + len(a.Name()) },
 }
 
 // RepositoryConfig configures an EventRepository; zero fields take the defaults noted.
 type RepositoryConfig struct {
 	Store eventstore.Store
-	// SnapshotEvery writes a snapshot with the append that crosses each multiple of it (default 100).
+	// SnapshotEvery saves a snapshot, in the background, after the append that crosses each multiple of it
+	// (default 100).
 	SnapshotEvery int64
+	// SnapshotSlots bounds the snapshot saves running at once (default 4); SnapshotTimeout bounds each (default
+	// 30s).
+	SnapshotSlots   int
+	SnapshotTimeout time.Duration
 	// CacheEntries and CacheBytes bound the hot aggregate cache (defaults 10,000 and 256 MiB).
 	CacheEntries int
 	CacheBytes   int
@@ -63,11 +74,19 @@ type RepositoryConfig struct {
 	IdempotencyTTL time.Duration
 	// Now is the clock for occurred_at and expiries (default time.Now).
 	Now func() time.Time
+	// Log receives what goes wrong off the command path: failed snapshot saves (default: discarded).
+	Log *slog.Logger
 }
 
 func (c *RepositoryConfig) applyDefaults() {
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 100
+	}
+	if c.SnapshotSlots == 0 {
+		c.SnapshotSlots = 4
+	}
+	if c.SnapshotTimeout == 0 {
+		c.SnapshotTimeout = 30 * time.Second
 	}
 	if c.CacheEntries == 0 {
 		c.CacheEntries = 10_000
@@ -84,6 +103,9 @@ func (c *RepositoryConfig) applyDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
 }
 
 func (c RepositoryConfig) validate() error {
@@ -91,25 +113,22 @@ func (c RepositoryConfig) validate() error {
 	if c.Store == nil {
 		errs = append(errs, errors.New("store is required"))
 	}
-	if c.SnapshotEvery < 1 || c.CacheEntries < 1 || c.CacheBytes < 1 || c.MaxAttempts < 1 || c.IdempotencyTTL <= 0 {
-		errs = append(errs, errors.New("snapshot interval, cache bounds, attempts and idempotency TTL must be positive"))
+	if c.SnapshotEvery < 1 || c.SnapshotSlots < 1 || c.SnapshotTimeout <= 0 || c.CacheEntries < 1 || c.CacheBytes < 1 ||
+		c.MaxAttempts < 1 || c.IdempotencyTTL <= 0 {
+		errs = append(errs, errors.New("snapshot interval, slots and timeout, cache bounds, attempts and idempotency TTL must be positive"))
 	}
 	return errors.Join(errs...)
 }
 
-// stripes is the number of per-aggregate locks: commands on one aggregate in this process run one at a time, so
-// they never race each other in the store; unrelated aggregates rarely share a lock.
-const stripes = 1024
-
 // EventRepository loads aggregates from the journal (snapshot + tail, or the hot cache) and appends the events
-// their commands decide, in one transaction with the snapshot and idempotency record. It is safe for concurrent
-// use.
+// their commands decide, in one transaction with their entities and the idempotency record; snapshots are saved
+// after the append, in the background. It is safe for concurrent use.
 type EventRepository[A Aggregate, ID ~string] struct {
-	kind  Kind[A]
-	cfg   RepositoryConfig
-	cache *aggregateCache[A]
-	seed  maphash.Seed
-	locks [stripes]sync.Mutex
+	kind      Kind[A]
+	cfg       RepositoryConfig
+	cache     *aggregateCache[A]
+	locks     *aggregateLocks
+	snapshots *snapshotter
 }
 
 var (
@@ -127,28 +146,23 @@ func NewEventRepository[A Aggregate, ID ~string](kind Kind[A], cfg RepositoryCon
 	if err != nil {
 		return nil, fmt.Errorf("%s repository cache: %w", kind.AggregateType, err)
 	}
-	return &EventRepository[A, ID]{kind: kind, cfg: cfg, cache: cache, seed: maphash.MakeSeed()}, nil
+	return &EventRepository[A, ID]{
+		kind: kind, cfg: cfg, cache: cache, locks: newAggregateLocks(),
+		snapshots: newSnapshotter(cfg.Store, cfg.SnapshotSlots, cfg.SnapshotTimeout, cfg.Log),
+	}, nil
 }
 
-func (r *EventRepository[A, ID]) lock(id string) func() {
-	mu := &r.locks[maphash.String(r.seed, id)%stripes]
-	mu.Lock()
-	return mu.Unlock
-}
-
-// Update implements app.RoomRepository and app.AccountRepository.
+// Update implements app.RoomRepository and app.AccountRepository. Waiting for the aggregate behind other
+// commands of this process ends with ctx (app.ErrContention).
 func (r *EventRepository[A, ID]) Update(ctx context.Context, id ID, w app.Write, decide func(A) ([]domain.Event, error)) (int64, error) {
 	key := string(id)
-	defer r.lock(key)()
+	unlock, err := r.locks.lock(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	for attempt := 1; ; attempt++ {
-		agg, err := r.current(ctx, key)
-		if err != nil {
-			return 0, err
-		}
-		if w.IfMatch != nil && *w.IfMatch != agg.Version() {
-			return 0, fmt.Errorf("%s is at version %d, If-Match is %d: %w", key, agg.Version(), *w.IfMatch, app.ErrPreconditionFailed)
-		}
-		events, err := decide(agg)
+		agg, events, err := r.decide(ctx, key, w, decide)
 		if err != nil {
 			return 0, err
 		}
@@ -162,7 +176,8 @@ func (r *EventRepository[A, ID]) Update(ctx context.Context, id ID, w app.Write,
 		}
 		err = r.cfg.Store.Append(ctx, req)
 		if err == nil {
-			r.cache.put(key, agg, estimateSize(agg.Version()))
+			r.cache.put(key, agg, r.kind.Size(agg))
+			r.snapshotAfter(key, agg, req.ExpectedSeq)
 			return agg.Version(), nil
 		}
 		// prepare applied the events to agg; whatever failed, the cached copy is no longer the stored one.
@@ -173,23 +188,87 @@ func (r *EventRepository[A, ID]) Update(ctx context.Context, id ID, w app.Write,
 				return 0, fmt.Errorf("append to %s after %d attempts: %w", key, attempt, app.ErrContention)
 			}
 			if err := backoff(ctx, attempt); err != nil {
-				return 0, err
+				return 0, storeError("wait to append to "+key+" again", err)
 			}
 		case errors.Is(err, eventstore.ErrIdempotencyKeyExists):
 			return 0, fmt.Errorf("append to %s: %w", key, app.ErrIdempotencyKeyExists)
-		case errors.Is(err, eventstore.ErrUnavailable):
-			return 0, fmt.Errorf("append to %s: %w: %w", key, app.ErrUnavailable, err)
+		case errors.Is(err, eventstore.ErrEntityExists):
+			return 0, fmt.Errorf("append to %s: %w: %w", key, domain.ErrAlreadyExists, err)
 		default:
-			return 0, fmt.Errorf("append to %s: %w", key, err)
+			return 0, storeError("append to "+key, err)
 		}
 	}
 }
 
-// Exists reports whether the aggregate has any event.
+// decide loads the aggregate (hot cache, else the journal), checks w.IfMatch and runs decide on it. A rejection
+// decided on a cached copy is not answered from that copy: the copy first catches up with the journal (one
+// strongly consistent read of the events after its version, none when it is current) and, when it was behind,
+// the command is decided again. So whichever instance a client reaches, a rejection reflects the journal as of
+// the request, and an acceptance is checked by the append's condition on the version.
+func (r *EventRepository[A, ID]) decide(ctx context.Context, key string, w app.Write, decide func(A) ([]domain.Event, error)) (A, []domain.Event, error) {
+	agg, cached, err := r.current(ctx, key)
+	if err != nil {
+		return agg, nil, err
+	}
+	events, err := decideOn(key, agg, w, decide)
+	if err == nil || !cached || !dependsOnState(err) {
+		return agg, events, err
+	}
+	records, loadErr := r.cfg.Store.Load(ctx, key, agg.Version())
+	if loadErr == nil {
+		loadErr = applyRecords(key, agg, records)
+	}
+	if loadErr != nil {
+		r.cache.evict(key)
+		return agg, nil, storeError("catch up on "+key, loadErr)
+	}
+	if len(records) == 0 {
+		return agg, nil, err
+	}
+	r.cache.put(key, agg, r.kind.Size(agg))
+	events, err = decideOn(key, agg, w, decide)
+	return agg, events, err
+}
+
+// decideOn checks w.IfMatch against agg's version, then runs decide.
+func decideOn[A Aggregate](key string, agg A, w app.Write, decide func(A) ([]domain.Event, error)) ([]domain.Event, error) {
+	if w.IfMatch != nil && *w.IfMatch != agg.Version() {
+		return nil, fmt.Errorf("%s is at version %d, If-Match is %d: %w", key, agg.Version(), *w.IfMatch, app.ErrPreconditionFailed)
+	}
+	return decide(agg)
+}
+
+// dependsOnState reports whether a command's error may change with the aggregate's state: not for invalid input,
+// nor when the store or the request's time failed.
+func dependsOnState(err error) bool {
+	return !errors.Is(err, domain.ErrInvalid) && !errors.Is(err, app.ErrUnavailable) &&
+		!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled)
+}
+
+// snapshotAfter saves agg's snapshot in the background when the append after seq base crossed a multiple of
+// SnapshotEvery. It runs under the aggregate's lock, so the state is encoded before another command changes it.
+func (r *EventRepository[A, ID]) snapshotAfter(key string, agg A, base int64) {
+	if agg.Version()/r.cfg.SnapshotEvery <= base/r.cfg.SnapshotEvery {
+		return
+	}
+	state, err := agg.MarshalSnapshot()
+	if err != nil {
+		r.cfg.Log.Warn("snapshot not encoded", "aggregate_id", key, "seq", agg.Version(), "error", err)
+		return
+	}
+	r.snapshots.save(eventstore.Snapshot{AggregateID: key, Seq: agg.Version(), State: state})
+}
+
+// Exists reports whether the aggregate has any event. A cached aggregate answers yes without a read: no
+// aggregate loses its events.
 func (r *EventRepository[A, ID]) Exists(ctx context.Context, id ID) (bool, error) {
 	key := string(id)
-	defer r.lock(key)()
-	agg, err := r.current(ctx, key)
+	unlock, err := r.locks.lock(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	agg, _, err := r.current(ctx, key)
 	if err != nil {
 		return false, err
 	}
@@ -199,16 +278,20 @@ func (r *EventRepository[A, ID]) Exists(ctx context.Context, id ID) (bool, error
 // CacheStats returns the hot cache's entry count and estimated bytes.
 func (r *EventRepository[A, ID]) CacheStats() (entries, bytes int) { return r.cache.stats() }
 
-// current returns the cached aggregate or loads it; the caller holds the aggregate's lock.
-func (r *EventRepository[A, ID]) current(ctx context.Context, key string) (A, error) {
+// WaitSnapshots returns once every snapshot save started so far has ended (each is bounded by
+// SnapshotTimeout): for an orderly shutdown, and for tests.
+func (r *EventRepository[A, ID]) WaitSnapshots() { r.snapshots.wait() }
+
+// current returns the cached aggregate (cached true) or loads it; the caller holds the aggregate's lock.
+func (r *EventRepository[A, ID]) current(ctx context.Context, key string) (agg A, cached bool, err error) {
 	if agg, ok := r.cache.get(key); ok {
-		return agg, nil
+		return agg, true, nil
 	}
-	agg, err := r.Load(ctx, key)
+	agg, err = r.Load(ctx, key)
 	if err == nil && agg.Version() > 0 {
-		r.cache.put(key, agg, estimateSize(agg.Version()))
+		r.cache.put(key, agg, r.kind.Size(agg))
 	}
-	return agg, err
+	return agg, false, err
 }
 
 // Load rebuilds an aggregate from the journal alone, bypassing the cache: the newest usable snapshot plus the
@@ -228,23 +311,31 @@ func (r *EventRepository[A, ID]) Load(ctx context.Context, key string) (A, error
 	if err != nil {
 		return agg, storeError("load events of "+key, err)
 	}
-	for _, rec := range records {
-		if rec.Seq != agg.Version()+1 {
-			return agg, fmt.Errorf("load %s: event seq %d follows version %d: journal has a gap", key, rec.Seq, agg.Version())
-		}
-		ev, err := decodeRecord(rec)
-		if err != nil {
-			return agg, fmt.Errorf("load %s: %w", key, err)
-		}
-		if err := agg.Apply(ev); err != nil {
-			return agg, fmt.Errorf("load %s: apply seq %d: %w", key, rec.Seq, err)
-		}
+	if err := applyRecords(key, agg, records); err != nil {
+		return agg, err
 	}
 	return agg, nil
 }
 
-// prepare applies events to agg and builds the append: the journal records, a snapshot when the append crosses
-// a multiple of SnapshotEvery, and the idempotency record.
+// applyRecords folds the journal's records, which must follow agg's version without a gap, into agg.
+func applyRecords[A Aggregate](key string, agg A, records []eventstore.Record) error {
+	for _, rec := range records {
+		if rec.Seq != agg.Version()+1 {
+			return fmt.Errorf("load %s: event seq %d follows version %d: journal has a gap", key, rec.Seq, agg.Version())
+		}
+		ev, err := decodeRecord(rec)
+		if err != nil {
+			return fmt.Errorf("load %s: %w", key, err)
+		}
+		if err := agg.Apply(ev); err != nil {
+			return fmt.Errorf("load %s: apply seq %d: %w", key, rec.Seq, err)
+		}
+	}
+	return nil
+}
+
+// prepare applies events to agg and builds the append: the journal records, the entities they change, and the
+// idempotency record.
 func (r *EventRepository[A, ID]) prepare(key string, agg A, events []domain.Event, w app.Write) (eventstore.AppendRequest, error) {
 	now := r.cfg.Now().UTC()
 	base := agg.Version()
@@ -264,12 +355,8 @@ func (r *EventRepository[A, ID]) prepare(key string, agg A, events []domain.Even
 	if err := agg.ApplyAll(events); err != nil {
 		return req, fmt.Errorf("apply new events to %s: %w", key, err)
 	}
-	if agg.Version()/r.cfg.SnapshotEvery > base/r.cfg.SnapshotEvery {
-		state, err := agg.MarshalSnapshot()
-		if err != nil {
-			return req, fmt.Errorf("snapshot %s: %w", key, err)
-		}
-		req.Snapshot = &eventstore.Snapshot{AggregateID: key, Seq: agg.Version(), State: state}
+	if r.kind.Entities != nil {
+		req.Entities = r.kind.Entities(key, events)
 	}
 	if idem := w.Idempotency; idem != nil {
 		resp, err := idem.Response(agg.Version())
@@ -312,12 +399,10 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-// estimateSize is an upper-bound guess of an aggregate's memory from its event count: each event adds at most
-// one member or message entry to the state.
-func estimateSize(version int64) int { return 256 + 96*int(version) }
-
+// storeError wraps err with what was being done; a store that could not be reached, or a request whose time ran
+// out or that its client gave up, is app.ErrUnavailable: the command may be tried again.
 func storeError(what string, err error) error {
-	if errors.Is(err, eventstore.ErrUnavailable) {
+	if errors.Is(err, eventstore.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%s: %w: %w", what, app.ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)

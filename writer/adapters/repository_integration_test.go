@@ -28,7 +28,7 @@ func TestSnapshotLoadEqualsReplayDynamoDB(t *testing.T) {
 func seedDynamoDB(tb testing.TB) (*eventstore.DynamoDB, *roomRepo) {
 	tb.Helper()
 	mem := eventstore.NewMemory()
-	seedRoom(tb, newRoomRepo(tb, adapters.RepositoryConfig{Store: mem, SnapshotEvery: 100}), 9_999, 50)
+	seedRoom(tb, newRoomRepo(tb, adapters.RepositoryConfig{Store: mem, SnapshotEvery: 100}), 9_999, 40)
 	recs, err := mem.Load(context.Background(), string(room), 0)
 	if err != nil {
 		tb.Fatal(err)

@@ -76,6 +76,7 @@ func (withoutSnapshots) LatestSnapshot(context.Context, string) (*eventstore.Sna
 // checkSnapshotLoadEqualsReplay checks that loading the 10,000-event room in store (snapshot + tail) equals the
 // fold of every event; repo is the repository that wrote it, with snapshots every 100 events.
 func checkSnapshotLoadEqualsReplay(t *testing.T, store eventstore.Store, repo *roomRepo) {
+	repo.WaitSnapshots()
 	snap, err := store.LatestSnapshot(context.Background(), string(room))
 	if err != nil || snap == nil || snap.Seq != 10_000 {
 		t.Fatalf("latest snapshot = %+v, %v; want one at seq 10000", snap, err)
@@ -100,7 +101,7 @@ func TestSnapshotLoadEqualsReplayMemory(t *testing.T) {
 	t.Parallel()
 	store := eventstore.NewMemory()
 	repo := newRoomRepo(t, adapters.RepositoryConfig{Store: store, SnapshotEvery: 100})
-	seedRoom(t, repo, 10_000, 50)
+	seedRoom(t, repo, 10_000, 40)
 	checkSnapshotLoadEqualsReplay(t, store, repo)
 }
 

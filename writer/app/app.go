@@ -88,6 +88,13 @@ type AccountRepository interface {
 	Exists(ctx context.Context, id domain.AccountID) (bool, error)
 }
 
+// Messages reads the messages the writer keeps beside their rooms (a room keeps nothing per message).
+type Messages interface {
+	// Message returns message id as of the newest append that changed it, read strongly consistently, and found
+	// false when it was never posted; it returns ErrUnavailable (wrapped) when the store is down.
+	Message(ctx context.Context, id domain.MessageID) (m domain.Message, found bool, err error)
+}
+
 // IDs makes the ids the writer chooses for new rooms and messages.
 type IDs interface {
 	NewRoomID() domain.RoomID
@@ -98,12 +105,13 @@ type IDs interface {
 type App struct {
 	rooms    RoomRepository
 	accounts AccountRepository
+	messages Messages
 	ids      IDs
 }
 
-// New returns the command handlers over the given repositories and id source.
-func New(rooms RoomRepository, accounts AccountRepository, ids IDs) *App {
-	return &App{rooms: rooms, accounts: accounts, ids: ids}
+// New returns the command handlers over the given repositories, message reader and id source.
+func New(rooms RoomRepository, accounts AccountRepository, messages Messages, ids IDs) *App {
+	return &App{rooms: rooms, accounts: accounts, messages: messages, ids: ids}
 }
 
 // write turns the request options into a repository write for aggregate id (and, for PostMessage, message).

@@ -17,13 +17,37 @@ func (a *App) PostMessage(ctx context.Context, opts Options, id domain.RoomID, t
 // EditMessage replaces a message's text; only its author may.
 func (a *App) EditMessage(ctx context.Context, opts Options, id domain.RoomID, msg domain.MessageID, text string) (Result, error) {
 	return a.onRoom(ctx, opts, id, "", func(r *domain.Room) ([]domain.Event, error) {
-		return r.EditMessage(msg, text, opts.Meta.Actor)
+		m, err := a.message(ctx, msg)
+		if err != nil {
+			return nil, err
+		}
+		return r.EditMessage(m, text, opts.Meta.Actor)
 	})
 }
 
 // DeleteMessage deletes a message; its author or a room admin may.
 func (a *App) DeleteMessage(ctx context.Context, opts Options, id domain.RoomID, msg domain.MessageID) (Result, error) {
 	return a.onRoom(ctx, opts, id, "", func(r *domain.Room) ([]domain.Event, error) {
-		return r.DeleteMessage(msg, opts.Meta.Actor)
+		m, err := a.message(ctx, msg)
+		if err != nil {
+			return nil, err
+		}
+		return r.DeleteMessage(m, opts.Meta.Actor)
 	})
+}
+
+// message reads msg as the writer keeps it, or a Message with only its id when there is none. It runs inside
+// the room's decision, after the visibility check and on every attempt, so a retried decision reads it again.
+func (a *App) message(ctx context.Context, msg domain.MessageID) (domain.Message, error) {
+	if msg == "" {
+		return domain.Message{}, nil
+	}
+	m, found, err := a.messages.Message(ctx, msg)
+	if err != nil {
+		return domain.Message{}, err
+	}
+	if !found {
+		return domain.Message{ID: msg}, nil
+	}
+	return m, nil
 }

@@ -18,6 +18,24 @@ const (
 	msgUnknown domain.MessageID = "msg-unknown"
 )
 
+// fixtureMessages are the fixture room's messages as the writer keeps them beside the room.
+var fixtureMessages = map[domain.MessageID]domain.Message{
+	msgBob:     {ID: msgBob, Room: "room-1", Author: "bob"},
+	msgCarol:   {ID: msgCarol, Room: "room-1", Author: "carol"},
+	msgDeleted: {ID: msgDeleted, Room: "room-1", Author: "bob", Deleted: true},
+}
+
+// msgElsewhere is a message bob posted in another room.
+var msgElsewhere = domain.Message{ID: "msg-elsewhere", Room: "room-2", Author: "bob"}
+
+// msg returns the fixture message id as the writer hands it to a command: known, or with only its id.
+func msg(id domain.MessageID) domain.Message {
+	if m, ok := fixtureMessages[id]; ok {
+		return m
+	}
+	return domain.Message{ID: id}
+}
+
 // liveEvents builds the fixture room: alice is its only admin; bob and carol are members; bob posted msgBob and
 // msgDeleted (then deleted it), carol posted msgCarol; eve is no member.
 func liveEvents() []domain.Event {

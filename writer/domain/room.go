@@ -6,24 +6,18 @@ import (
 	"slices"
 )
 
-// Room is the room aggregate: its name, its members with their roles, and per message only its author and
-// whether it was deleted (never texts), so its state stays small. The zero value is a room that does not exist;
-// NewRoom gives it its id. Commands only decide: they return events and never change the room, which changes
-// only through Apply. A Room is not safe for concurrent use.
+// Room is the room aggregate: its name and its members with their roles. It keeps nothing per message, so its
+// state, its snapshots and the cost of a command do not grow with the messages ever posted: the commands on
+// one message are handed that message's Message. The zero value is a room that does not exist; NewRoom gives it
+// its id. Commands only decide: they return events and never change the room, which changes only through
+// Apply. A Room is not safe for concurrent use.
 type Room struct {
-	id       RoomID
-	name     string
-	created  bool
-	deleted  bool
-	members  map[AccountID]Role
-	messages map[MessageID]message
-	version  int64
-}
-
-// message is what the rules need of a message: who may edit it, and whether it is gone.
-type message struct {
-	author  AccountID
+	id      RoomID
+	name    string
+	created bool
 	deleted bool
+	members map[AccountID]Role
+	version int64
 }
 
 // Member is one member of a room and its role.
@@ -55,6 +49,9 @@ func (r *Room) Member(account AccountID) (Role, bool) {
 	role, ok := r.members[account]
 	return role, ok
 }
+
+// MemberCount returns the number of the room's members.
+func (r *Room) MemberCount() int { return len(r.members) }
 
 // Members returns the room's members sorted by account id, in a new slice.
 func (r *Room) Members() []Member {
@@ -140,8 +137,9 @@ func (r *Room) RemoveMember(account AccountID, by AccountID) ([]Event, error) {
 }
 
 // PostMessage decides to post text as message msg on behalf of member by. It returns a *ValidationError
-// (ErrInvalid) for an invalid text or an empty message id, the errors of the access rules, and ErrAlreadyExists
-// when msg has been used in this room before (all wrapped).
+// (ErrInvalid) for an invalid text or an empty message id, and the errors of the access rules (wrapped). The room
+// does not know its messages: msg must be new, which the writer ensures (fresh ids, and a store that refuses to
+// record a message id twice).
 func (r *Room) PostMessage(msg MessageID, text string, by AccountID) ([]Event, error) {
 	if err := ValidateText(text); err != nil {
 		return nil, err
@@ -152,54 +150,51 @@ func (r *Room) PostMessage(msg MessageID, text string, by AccountID) ([]Event, e
 	if _, err := r.access("post message", by); err != nil {
 		return nil, err
 	}
-	if _, ok := r.messages[msg]; ok {
-		return nil, fmt.Errorf("post message %s: %w", msg, ErrAlreadyExists)
-	}
 	return []Event{MessagePosted{MessageID: msg, AuthorID: by, Text: text}}, nil
 }
 
-// EditMessage decides to replace message msg's text on behalf of its author by. It returns a *ValidationError
-// (ErrInvalid) for an invalid text or an empty message id, the errors of the access rules, ErrNotFound for an
-// unknown or deleted message, and ErrForbidden when by is not its author (all wrapped).
-func (r *Room) EditMessage(msg MessageID, text string, by AccountID) ([]Event, error) {
+// EditMessage decides to replace message m's text on behalf of its author by; m is the message as the writer
+// keeps it, or a Message with only its ID when there is none. It returns a *ValidationError (ErrInvalid) for an
+// invalid text or an empty message id, the errors of the access rules, ErrNotFound for a message that is
+// unknown, deleted or of another room, and ErrForbidden when by is not its author (all wrapped).
+func (r *Room) EditMessage(m Message, text string, by AccountID) ([]Event, error) {
 	if err := ValidateText(text); err != nil {
 		return nil, err
 	}
-	if msg == "" {
+	if m.ID == "" {
 		return nil, invalid("message_id", "must not be empty")
 	}
 	if _, err := r.access("edit message", by); err != nil {
 		return nil, err
 	}
-	m, err := r.liveMessage("edit message", msg)
-	if err != nil {
+	if err := r.live("edit message", m); err != nil {
 		return nil, err
 	}
-	if m.author != by {
-		return nil, fmt.Errorf("edit message %s: only its author may: %w", msg, ErrForbidden)
+	if m.Author != by {
+		return nil, fmt.Errorf("edit message %s: only its author may: %w", m.ID, ErrForbidden)
 	}
-	return []Event{MessageEdited{MessageID: msg, Text: text, EditedBy: by}}, nil
+	return []Event{MessageEdited{MessageID: m.ID, Text: text, EditedBy: by}}, nil
 }
 
-// DeleteMessage decides to delete message msg on behalf of by, its author or an admin. It returns a
-// *ValidationError (ErrInvalid) for an empty message id, the errors of the access rules, ErrNotFound for an
-// unknown or deleted message, and ErrForbidden when by is neither its author nor an admin (all wrapped).
-func (r *Room) DeleteMessage(msg MessageID, by AccountID) ([]Event, error) {
-	if msg == "" {
+// DeleteMessage decides to delete message m on behalf of by, its author or an admin; m is as for EditMessage.
+// It returns a *ValidationError (ErrInvalid) for an empty message id, the errors of the access rules, ErrNotFound
+// for a message that is unknown, deleted or of another room, and ErrForbidden when by is neither its author nor
+// an admin (all wrapped).
+func (r *Room) DeleteMessage(m Message, by AccountID) ([]Event, error) {
+	if m.ID == "" {
 		return nil, invalid("message_id", "must not be empty")
 	}
 	role, err := r.access("delete message", by)
 	if err != nil {
 		return nil, err
 	}
-	m, err := r.liveMessage("delete message", msg)
-	if err != nil {
+	if err := r.live("delete message", m); err != nil {
 		return nil, err
 	}
-	if m.author != by && role != RoleAdmin {
-		return nil, fmt.Errorf("delete message %s: only its author or an admin may: %w", msg, ErrForbidden)
+	if m.Author != by && role != RoleAdmin {
+		return nil, fmt.Errorf("delete message %s: only its author or an admin may: %w", m.ID, ErrForbidden)
 	}
-	return []Event{MessageDeleted{MessageID: msg, DeletedBy: by}}, nil
+	return []Event{MessageDeleted{MessageID: m.ID, DeletedBy: by}}, nil
 }
 
 // Delete decides to delete the room on behalf of admin by. It returns the errors of the access rules, and
@@ -240,13 +235,12 @@ func (r *Room) asAdmin(action string, by AccountID) error {
 	return nil
 }
 
-// liveMessage returns message msg, or ErrNotFound (wrapped) when it was never posted or has been deleted.
-func (r *Room) liveMessage(action string, msg MessageID) (message, error) {
-	m, ok := r.messages[msg]
-	if !ok || m.deleted {
-		return message{}, fmt.Errorf("%s %s: message %w", action, msg, ErrNotFound)
+// live returns ErrNotFound (wrapped) unless m is a message of this room that was posted and not deleted.
+func (r *Room) live(action string, m Message) error {
+	if !m.Known() || m.Room != r.id || m.Deleted {
+		return fmt.Errorf("%s %s: message %w", action, m.ID, ErrNotFound)
 	}
-	return m, nil
+	return nil
 }
 
 func (r *Room) admins() int {

@@ -5,8 +5,8 @@ import "fmt"
 // Apply folds one event into the room and advances its version by one. It returns an error wrapping
 // ErrUnknownEvent for an event that is not a room's, or ErrInvalidEvent for one that lacks a field or does not
 // fit the state (anything before RoomCreated or after RoomDeleted, a second RoomCreated, adding a member twice,
-// removing a non-member, reusing a message id, editing or deleting an unknown or deleted message); the room is
-// then unchanged. It does not re-check the command rules: events are facts.
+// removing a non-member); the room is then unchanged. It does not re-check the command rules: events are facts.
+// Message events only advance the version: the room keeps nothing per message (see Message).
 func (r *Room) Apply(ev Event) error {
 	if err := r.apply(ev); err != nil {
 		return fmt.Errorf("room %s at version %d: apply %T: %w", r.id, r.version, ev, err)
@@ -40,7 +40,6 @@ func (r *Room) apply(ev Event) error {
 		}
 		r.created, r.name = true, created.Name
 		r.members = map[AccountID]Role{created.CreatedBy: RoleAdmin}
-		r.messages = map[MessageID]message{}
 		return nil
 	}
 	switch {
@@ -62,22 +61,7 @@ func (r *Room) apply(ev Event) error {
 			return fmt.Errorf("%w: %s is not a member", ErrInvalidEvent, e.AccountID)
 		}
 		delete(r.members, e.AccountID)
-	case MessagePosted:
-		if _, ok := r.messages[e.MessageID]; ok {
-			return fmt.Errorf("%w: message %s exists already", ErrInvalidEvent, e.MessageID)
-		}
-		r.messages[e.MessageID] = message{author: e.AuthorID}
-	case MessageEdited:
-		if m, ok := r.messages[e.MessageID]; !ok || m.deleted {
-			return fmt.Errorf("%w: message %s is unknown or deleted", ErrInvalidEvent, e.MessageID)
-		}
-	case MessageDeleted:
-		m, ok := r.messages[e.MessageID]
-		if !ok || m.deleted {
-			return fmt.Errorf("%w: message %s is unknown or deleted", ErrInvalidEvent, e.MessageID)
-		}
-		m.deleted = true
-		r.messages[e.MessageID] = m
+	case MessagePosted, MessageEdited, MessageDeleted:
 	case RoomDeleted:
 		r.deleted = true
 	default:

@@ -8,9 +8,15 @@ import (
 	"io"
 )
 
-// snapshotFormat is the version of the snapshot encodings below; a change that old code cannot read bumps it,
-// and a snapshot of another format is refused (the caller then replays the events).
-const snapshotFormat = 1
+// The versions of the snapshot encodings below; a change that old code cannot read bumps one, and a snapshot of
+// a format not listed is refused (the caller then replays the events).
+const (
+	accountSnapshotFormat = 1
+	// roomSnapshotFormat 2 keeps nothing per message; format 1 also held every message's author, which is
+	// read and ignored, so rooms snapshotted before keep loading from their snapshots.
+	roomSnapshotFormat       = 2
+	roomSnapshotFormatLegacy = 1
+)
 
 type accountSnapshot struct {
 	Format     int       `json:"format"`
@@ -21,26 +27,22 @@ type accountSnapshot struct {
 }
 
 type roomSnapshot struct {
-	Format   int                           `json:"format"`
-	Version  int64                         `json:"version"`
-	ID       RoomID                        `json:"id,omitempty"`
-	Created  bool                          `json:"created"`
-	Deleted  bool                          `json:"deleted,omitempty"`
-	Name     string                        `json:"name,omitempty"`
-	Members  map[AccountID]Role            `json:"members,omitempty"`
-	Messages map[MessageID]messageSnapshot `json:"messages,omitempty"`
-}
-
-type messageSnapshot struct {
-	Author  AccountID `json:"author"`
-	Deleted bool      `json:"deleted,omitempty"`
+	Format  int                `json:"format"`
+	Version int64              `json:"version"`
+	ID      RoomID             `json:"id,omitempty"`
+	Created bool               `json:"created"`
+	Deleted bool               `json:"deleted,omitempty"`
+	Name    string             `json:"name,omitempty"`
+	Members map[AccountID]Role `json:"members,omitempty"`
+	// LegacyMessages is format 1's per-message state, read only to be ignored.
+	LegacyMessages json.RawMessage `json:"messages,omitempty"`
 }
 
 // MarshalSnapshot encodes the account's whole state, its version included, as JSON; it fails only if encoding
 // fails.
 func (a *Account) MarshalSnapshot() ([]byte, error) {
 	b, err := json.Marshal(accountSnapshot{
-		Format: snapshotFormat, Version: a.version, ID: a.id, Registered: a.registered, Name: a.name,
+		Format: accountSnapshotFormat, Version: a.version, ID: a.id, Registered: a.registered, Name: a.name,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("snapshot account %s: %w", a.id, err)
@@ -72,14 +74,8 @@ func UnmarshalAccountSnapshot(data []byte) (*Account, error) {
 // fails.
 func (r *Room) MarshalSnapshot() ([]byte, error) {
 	s := roomSnapshot{
-		Format: snapshotFormat, Version: r.version, ID: r.id, Created: r.created, Deleted: r.deleted, Name: r.name,
+		Format: roomSnapshotFormat, Version: r.version, ID: r.id, Created: r.created, Deleted: r.deleted, Name: r.name,
 		Members: r.members,
-	}
-	if len(r.messages) > 0 {
-		s.Messages = make(map[MessageID]messageSnapshot, len(r.messages))
-		for id, m := range r.messages {
-			s.Messages[id] = messageSnapshot{Author: m.author, Deleted: m.deleted}
-		}
 	}
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -104,10 +100,6 @@ func UnmarshalRoomSnapshot(data []byte) (*Room, error) {
 		for id, role := range s.Members {
 			r.members[id] = role
 		}
-		r.messages = make(map[MessageID]message, len(s.Messages))
-		for id, m := range s.Messages {
-			r.messages[id] = message{author: m.Author, deleted: m.Deleted}
-		}
 	}
 	return r, nil
 }
@@ -118,7 +110,10 @@ func (s roomSnapshot) check() error {
 	if s.Version < 0 || s.Created != (s.Version > 0) {
 		problems = append(problems, fmt.Errorf("version %d does not match created %t", s.Version, s.Created))
 	}
-	if !s.Created && (s.Deleted || s.Name != "" || len(s.Members) > 0 || len(s.Messages) > 0) {
+	if s.Format == roomSnapshotFormat && len(s.LegacyMessages) > 0 {
+		problems = append(problems, errors.New("messages in a snapshot of the format without them"))
+	}
+	if !s.Created && (s.Deleted || s.Name != "" || len(s.Members) > 0) {
 		problems = append(problems, errors.New("a room not created has state"))
 	}
 	if s.Created && s.Name == "" {
@@ -129,16 +124,11 @@ func (s roomSnapshot) check() error {
 			problems = append(problems, fmt.Errorf("member %q has role %q", id, role))
 		}
 	}
-	for id, m := range s.Messages {
-		if id == "" || m.Author == "" {
-			problems = append(problems, fmt.Errorf("message %q has author %q", id, m.Author))
-		}
-	}
 	return errors.Join(problems...)
 }
 
-// decodeStrict decodes one JSON object of the current snapshot format into v, refusing unknown fields.
-func decodeStrict[S interface{ format() int }](data []byte, v S) error {
+// decodeStrict decodes one JSON object of a snapshot format v reads into v, refusing unknown fields.
+func decodeStrict[S interface{ formatOK() error }](data []byte, v S) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -147,11 +137,22 @@ func decodeStrict[S interface{ format() int }](data []byte, v S) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return fmt.Errorf("%w: data after the snapshot", ErrInvalidSnapshot)
 	}
-	if f := v.format(); f != snapshotFormat {
-		return fmt.Errorf("%w: format %d, want %d", ErrInvalidSnapshot, f, snapshotFormat)
+	if err := v.formatOK(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidSnapshot, err)
 	}
 	return nil
 }
 
-func (s *accountSnapshot) format() int { return s.Format }
-func (s *roomSnapshot) format() int    { return s.Format }
+func (s *accountSnapshot) formatOK() error {
+	if s.Format != accountSnapshotFormat {
+		return fmt.Errorf("format %d, want %d", s.Format, accountSnapshotFormat)
+	}
+	return nil
+}
+
+func (s *roomSnapshot) formatOK() error {
+	if s.Format != roomSnapshotFormat && s.Format != roomSnapshotFormatLegacy {
+		return fmt.Errorf("format %d, want %d or %d", s.Format, roomSnapshotFormat, roomSnapshotFormatLegacy)
+	}
+	return nil
+}

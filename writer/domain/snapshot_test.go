@@ -71,8 +71,27 @@ func TestRoomSnapshotKeepsNoTexts(t *testing.T) {
 	t.Parallel()
 	r := foldRoom(t, domain.RoomCreated{Name: "general", CreatedBy: "alice"},
 		domain.MessagePosted{MessageID: msgNew, AuthorID: "alice", Text: "a secret text"})
-	if snap := string(snapshotOf(t, r)); strings.Contains(snap, "secret") || !strings.Contains(snap, `"format":1`) {
-		t.Errorf("snapshot %s keeps a text or lacks its format", snap)
+	if snap := string(snapshotOf(t, r)); strings.Contains(snap, "secret") || strings.Contains(snap, string(msgNew)) ||
+		!strings.Contains(snap, `"format":2`) {
+		t.Errorf("snapshot %s keeps a message or lacks its format", snap)
+	}
+}
+
+// TestLegacyRoomSnapshot checks that a snapshot of format 1, which held every message's author, still restores
+// the room (its messages ignored), so rooms snapshotted before format 2 do not replay from their first event.
+func TestLegacyRoomSnapshot(t *testing.T) {
+	t.Parallel()
+	legacy := `{"format":1,"version":3,"id":"room-1","created":true,"name":"general","members":{"alice":"admin"},` +
+		`"messages":{"msg-a":{"author":"alice"},"msg-b":{"author":"alice","deleted":true}}}`
+	r, err := domain.UnmarshalRoomSnapshot([]byte(legacy))
+	if err != nil {
+		t.Fatalf("restore legacy snapshot: %v", err)
+	}
+	want := foldRoom(t, domain.RoomCreated{Name: "general", CreatedBy: "alice"},
+		domain.MessagePosted{MessageID: "msg-a", AuthorID: "alice", Text: "a"},
+		domain.MessagePosted{MessageID: "msg-b", AuthorID: "alice", Text: "b"})
+	if !reflect.DeepEqual(r, want) {
+		t.Errorf("restored %+v, want %+v", r, want)
 	}
 }
 
@@ -103,7 +122,7 @@ func TestBadSnapshots(t *testing.T) {
 		``,
 		`null`,
 		`[]`,
-		`{"format":2,"version":1,"created":true,"name":"x","members":{"a":"admin"}}`,
+		`{"format":3,"version":1,"created":true,"name":"x","members":{"a":"admin"}}`,
 		`{"version":1,"created":true,"name":"x"}`,
 		`{"format":1,"version":1,"created":true,"name":"x","extra":1}`,
 		`{"format":1,"version":1,"created":true,"name":"x"} {}`,
@@ -114,7 +133,7 @@ func TestBadSnapshots(t *testing.T) {
 		`{"format":1,"version":2,"created":true}`,
 		`{"format":1,"version":2,"created":true,"name":"x","members":{"a":"owner"}}`,
 		`{"format":1,"version":2,"created":true,"name":"x","members":{"":"admin"}}`,
-		`{"format":1,"version":2,"created":true,"name":"x","messages":{"m":{"author":""}}}`,
+		`{"format":2,"version":2,"created":true,"name":"x","messages":{"m":{"author":"a"}}}`,
 	}
 	for _, data := range rooms {
 		if r, err := domain.UnmarshalRoomSnapshot([]byte(data)); !errors.Is(err, domain.ErrInvalidSnapshot) || r != nil {

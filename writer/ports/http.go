@@ -5,7 +5,6 @@ package ports
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -238,7 +237,7 @@ func (s *HTTPServer) run(c *gin.Context, status int, cmd func(context.Context, a
 
 	res, err := cmd(ctx, opts)
 	if err != nil {
-		if key != "" && errors.Is(err, app.ErrIdempotencyKeyExists) && s.replay(c, scoped, hash) {
+		if key != "" && replayable(err) && s.replay(c, scoped, hash) {
 			return
 		}
 		writeError(c, s.log, err)
@@ -246,33 +245,4 @@ func (s *HTTPServer) run(c *gin.Context, status int, cmd func(context.Context, a
 	}
 	c.Header("ETag", fmt.Sprintf(`"%d"`, res.Version))
 	c.JSON(status, responseOf(res))
-}
-
-// replay answers with the response recorded under key when there is one: as it was when the request matches,
-// 422 when the key was used for another request. It reports whether it answered.
-func (s *HTTPServer) replay(c *gin.Context, key, hash string) bool {
-	resp, recordedHash, found, err := s.idem.Lookup(c.Request.Context(), key)
-	if err != nil {
-		writeError(c, s.log, err)
-		return true
-	}
-	if !found {
-		return false
-	}
-	if recordedHash != hash {
-		writeError(c, s.log, errIdempotencyMismatch)
-		return true
-	}
-	var stored storedResponse
-	if err := json.Unmarshal(resp, &stored); err != nil {
-		writeError(c, s.log, fmt.Errorf("decode recorded response: %w", err))
-		return true
-	}
-	var body commandResponse
-	if err := json.Unmarshal(stored.Body, &body); err == nil {
-		c.Header("ETag", fmt.Sprintf(`"%d"`, body.Version))
-	}
-	c.Header("Idempotent-Replayed", "true")
-	c.Data(stored.Status, "application/json; charset=utf-8", stored.Body)
-	return true
 }

@@ -43,6 +43,8 @@ type flakyStore struct {
 	*eventstore.Memory
 	mu   sync.Mutex
 	down bool
+	// appendDelay holds every append this long first, so that concurrent tries overlap.
+	appendDelay time.Duration
 }
 
 func (s *flakyStore) setDown(down bool) { s.mu.Lock(); s.down = down; s.mu.Unlock() }
@@ -60,6 +62,10 @@ func (s *flakyStore) Append(ctx context.Context, req eventstore.AppendRequest) e
 	if err := s.err(); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	delay := s.appendDelay
+	s.mu.Unlock()
+	time.Sleep(delay) // simulates a slow server, not synchronization
 	return s.Memory.Append(ctx, req)
 }
 
@@ -114,7 +120,8 @@ func newFixture(t testing.TB, rate ratelimit.Config) *fixture {
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ports.NewHTTPServer(app.New(rooms, accounts, adapters.ULIDs{}), adapters.IdempotencyEventstoreLookup{Store: store}, log).
+	ports.NewHTTPServer(app.New(rooms, accounts, adapters.MessagesEventstoreReader{Store: store}, adapters.ULIDs{}),
+		adapters.IdempotencyEventstoreLookup{Store: store}, log).
 		Register(engine, auth.Middleware(verifier), ratelimit.Middleware(limiter, auth.AccountID))
 	return &fixture{t: t, engine: engine, store: store, clock: clock}
 }
