@@ -3,6 +3,7 @@ package systemtest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -20,6 +21,9 @@ type Options struct {
 	Partitions int32
 	// LogLevel is every service's LOG_LEVEL; default debug, so a failed test prints complete logs.
 	LogLevel string
+	// Writers is the number of writer processes to start, all on the same journal tables and bucket, as behind a
+	// load balancer with no sticky routing; default 1. The first is named "writer", the others "writer-2", ….
+	Writers int
 	// QueryAPIs are the query API processes to start, all on the same read models; default one named "queryapi".
 	QueryAPIs []QueryAPI
 	// RelayScanInterval, RelayIdleWait and RelayLeaseTTL are the relay's RELAY_SCAN_INTERVAL,
@@ -28,7 +32,8 @@ type Options struct {
 	// ProjectorsPollInterval is the projectors' PROJECTORS_POLL_INTERVAL.
 	ProjectorsPollInterval time.Duration
 	// Env adds variables to a service's environment by process name ("writer", "relay", "projectors" or a
-	// query API's Name), after everything Start sets.
+	// query API's Name), after everything Start sets. "writer" names every writer process; "writer-2", … name
+	// one of them and come after it.
 	Env map[string]map[string]string
 	// WaitPipeline makes Start, after every service is ready, register an account through the writer and wait
 	// until both projections applied it with no lag: the proof that the relay and the projectors are connected.
@@ -51,6 +56,9 @@ func (o Options) withDefaults() Options {
 	if o.Partitions == 0 {
 		o.Partitions = defaultPartitions
 	}
+	if o.Writers == 0 {
+		o.Writers = 1
+	}
 	if len(o.QueryAPIs) == 0 {
 		o.QueryAPIs = []QueryAPI{{Name: "queryapi"}}
 	}
@@ -67,7 +75,13 @@ func (o Options) Validate() error {
 	if o.Partitions < 0 {
 		errs = append(errs, errors.New("the partition count must not be negative"))
 	}
-	seen := map[string]bool{"writer": true, "relay": true, "projectors": true}
+	if o.Writers < 0 {
+		errs = append(errs, errors.New("the writer count must not be negative"))
+	}
+	seen := map[string]bool{"relay": true, "projectors": true}
+	for _, w := range writerNames(o.Writers) {
+		seen[w] = true
+	}
 	for _, q := range o.QueryAPIs {
 		if q.Name == "" || seen[q.Name] {
 			errs = append(errs, fmt.Errorf("query API name %q is empty or taken", q.Name))
@@ -80,4 +94,26 @@ func (o Options) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// writerNames returns the process names of n writers: "writer", then "writer-2", "writer-3", ….
+func writerNames(n int) []string {
+	names := make([]string, 0, max(n, 0))
+	for i := range n {
+		if i == 0 {
+			names = append(names, "writer")
+			continue
+		}
+		names = append(names, fmt.Sprintf("writer-%d", i+1))
+	}
+	return names
+}
+
+// envOf returns the extra environments of the process name, later ones winning: a writer's are Env["writer"],
+// then its own name's when it is not the first; any other process's is its name's.
+func (o Options) envOf(name string) []map[string]string {
+	if name != "writer" && slices.Contains(writerNames(o.Writers), name) {
+		return []map[string]string{o.Env["writer"], o.Env[name]}
+	}
+	return []map[string]string{o.Env[name]}
 }

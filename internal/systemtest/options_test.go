@@ -24,6 +24,11 @@ func TestOptionsValidate(t *testing.T) {
 		{"env for no process", systemtest.Options{Secret: secret, Env: map[string]map[string]string{"nobody": {"X": "1"}}}, `"nobody"`},
 		{"env for the writer", systemtest.Options{Secret: secret, Env: map[string]map[string]string{"writer": {"X": "1"}}}, ""},
 		{"env for the default query API", systemtest.Options{Secret: secret, Env: map[string]map[string]string{"queryapi": {"X": "1"}}}, ""},
+		{"two writers", systemtest.Options{Secret: secret, Writers: 2}, ""},
+		{"negative writers", systemtest.Options{Secret: secret, Writers: -1}, "writer count"},
+		{"env for the second writer", systemtest.Options{Secret: secret, Writers: 2, Env: map[string]map[string]string{"writer-2": {"X": "1"}}}, ""},
+		{"env for a writer not started", systemtest.Options{Secret: secret, Env: map[string]map[string]string{"writer-2": {"X": "1"}}}, `"writer-2"`},
+		{"query API named like the second writer", systemtest.Options{Secret: secret, Writers: 2, QueryAPIs: []systemtest.QueryAPI{{Name: "writer-2"}}}, `"writer-2"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

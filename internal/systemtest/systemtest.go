@@ -1,5 +1,5 @@
-// Package systemtest starts the whole pipeline for end-to-end tests and benchmarks: the writer, the relay, the
-// projectors and one or more query APIs, each built from this module and run as its own process on the local
+// Package systemtest starts the whole pipeline for end-to-end tests and benchmarks: one or more writers, the
+// relay, the projectors and one or more query APIs, each built from this module and run as its own process on the local
 // stack, on tables, bucket, topics, schemas and indices of this run only, all of them removed when the test
 // ends.
 package systemtest
@@ -17,8 +17,11 @@ import (
 
 // System is the pipeline Start runs: the services' base URLs and the names of the run's resources.
 type System struct {
-	// Writer, Relay and Projectors are the base URLs ("http://127.0.0.1:port") of those services.
+	// Writer, Relay and Projectors are the base URLs ("http://127.0.0.1:port") of those services; Writer is the
+	// first writer's.
 	Writer, Relay, Projectors string
+	// Writers holds every writer's base URL, in start order (Options.Writers of them), Writer first.
+	Writers []string
 	// Query is the base URL of the first query API; QueryAPIs holds every query API's, in Options order.
 	Query     string
 	QueryAPIs []string
@@ -31,7 +34,7 @@ type System struct {
 }
 
 // Start builds the four services, creates the run's journal tables, snapshot bucket and event topics, starts
-// the writer, the relay, the projectors and the query APIs as processes, and waits until each answers /readyz
+// the writers, the relay, the projectors and the query APIs as processes, and waits until each answers /readyz
 // with 200 (and, with Options.WaitPipeline, until an event went through to both read models); it fails the test
 // when any of that fails. When tb ends the processes stop first, then everything they created is removed. The
 // caller's TestMain is Main, which deletes the binaries.
@@ -59,13 +62,17 @@ func Start(tb testing.TB, opts Options) *System {
 		procs []*servicetest.Process
 	)
 	run := func(bin, name string, args []string, env ...map[string]string) {
-		env = append(append([]map[string]string{logs}, env...), opts.Env[name])
+		env = append(append([]map[string]string{logs}, env...), opts.envOf(name)...)
 		names = append(names, name)
 		procs = append(procs, servicetest.StartProcess(tb, bins[bin], name, args, merge(env...)))
 	}
-	run("writer", "writer", nil, journal, rate, map[string]string{
-		"SNAPSHOT_BUCKET": s.Bucket, "DYNAMODB_CREATE_TABLES": "true", "AUTH_HS256_SECRET": opts.Secret,
-	})
+	// Every writer may create the tables: CreateTables keeps what exists, so concurrent starts are safe, and the
+	// writers stay alike, as replicas of one task are.
+	for _, w := range writerNames(opts.Writers) {
+		run("writer", w, nil, journal, rate, map[string]string{
+			"SNAPSHOT_BUCKET": s.Bucket, "DYNAMODB_CREATE_TABLES": "true", "AUTH_HS256_SECRET": opts.Secret,
+		})
+	}
 	run("relay", "relay", nil, journal, topics, durations(map[string]time.Duration{
 		"RELAY_SCAN_INTERVAL": opts.RelayScanInterval, "RELAY_IDLE_WAIT": opts.RelayIdleWait, "RELAY_LEASE_TTL": opts.RelayLeaseTTL,
 	}), map[string]string{"RELAY_LEASE_TABLE": s.LeaseTable, "DYNAMODB_CREATE_TABLES": "true"})
@@ -84,7 +91,9 @@ func Start(tb testing.TB, opts Options) *System {
 	for i, p := range procs {
 		bases[i] = "http://" + p.Addr(tb)
 	}
-	s.Writer, s.Relay, s.Projectors, s.QueryAPIs = bases[0], bases[1], bases[2], bases[3:]
+	n := opts.Writers
+	s.Writers, s.Relay, s.Projectors, s.QueryAPIs = bases[:n], bases[n], bases[n+1], bases[n+2:]
+	s.Writer = s.Writers[0]
 	s.Query = s.QueryAPIs[0]
 	for i, base := range bases {
 		testkit.Eventually(tb, time.Minute, names[i]+" answers /readyz with 200", func() bool {
