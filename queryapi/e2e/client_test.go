@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,9 @@ type user struct {
 	token string
 	// name is the account's name as last registered or renamed by the scenario.
 	name string
+	// sent counts the commands sent through exec: they go round robin over the writers, so every scenario's
+	// membership changes, edits and retries cross instances, as behind a load balancer with no sticky routing.
+	sent atomic.Uint64
 }
 
 // newUser returns a caller with a fresh account id (not registered yet) and an hour's token.
@@ -51,9 +55,28 @@ type command struct {
 	MessageID        string `json:"message_id"`
 }
 
-// exec sends a command to the writer as u and returns its answer; it fails the test unless the writer answers
-// want with a consistency token.
+// nextWriter returns the base URL of the writer u's next command goes to: the writers in turn.
+func (u *user) nextWriter() string {
+	writers := u.sys.Writers
+	return writers[(u.sent.Add(1)-1)%uint64(len(writers))]
+}
+
+// exec sends a command as u to the next writer (nextWriter) and returns its answer; it fails the test unless
+// the writer answers want with a consistency token.
 func (u *user) exec(t *testing.T, method, path string, body any, want int) command {
+	t.Helper()
+	return u.execAt(t, u.nextWriter(), method, path, body, want)
+}
+
+// execAt is exec on the writer at base, with headers as name, value pairs.
+func (u *user) execAt(t *testing.T, base, method, path string, body any, want int, headers ...string) command {
+	t.Helper()
+	return expectCommand(t, u.commandAt(t, base, method, path, body, headers...), want)
+}
+
+// commandAt sends a command as u to the writer at base, with body as JSON (none when nil) and headers as name,
+// value pairs, and returns the answer whatever its status.
+func (u *user) commandAt(t *testing.T, base, method, path string, body any, headers ...string) answer {
 	t.Helper()
 	var payload io.Reader
 	if body != nil {
@@ -63,13 +86,19 @@ func (u *user) exec(t *testing.T, method, path string, body any, want int) comma
 		}
 		payload = bytes.NewReader(b)
 	}
-	resp := send(t, method, u.sys.Writer+path, u.token, payload)
-	if resp.Code != want {
-		t.Fatalf("%s %s = %d %s, want %d", method, path, resp.Code, resp.Body, want)
+	return sendAuth(t, method, base+path, "Bearer "+u.token, payload, headers...)
+}
+
+// expectCommand fails the test unless the writer answered code with id, version and consistency token, and
+// returns them.
+func expectCommand(t *testing.T, a answer, code int) command {
+	t.Helper()
+	if a.Code != code {
+		t.Fatalf("%s %s = %d %s, want %d", a.method, a.path, a.Code, a.Body, code)
 	}
 	var c command
-	if err := json.Unmarshal(resp.Body, &c); err != nil || c.ConsistencyToken == "" || c.Version < 1 {
-		t.Fatalf("%s %s answered %s: want id, version and consistency_token (%v)", method, path, resp.Body, err)
+	if err := json.Unmarshal(a.Body, &c); err != nil || c.ID == "" || c.ConsistencyToken == "" || c.Version < 1 {
+		t.Fatalf("%s %s answered %s: want id, version and consistency_token (%v)", a.method, a.path, a.Body, err)
 	}
 	return c
 }
@@ -152,8 +181,9 @@ func send(t *testing.T, method, target, token string, body io.Reader) answer {
 	return sendAuth(t, method, target, auth, body)
 }
 
-// sendAuth makes one request with the Authorization header auth (none when "") and reads the answer.
-func sendAuth(t *testing.T, method, target, auth string, body io.Reader) answer {
+// sendAuth makes one request with the Authorization header auth (none when "") and headers as name, value
+// pairs, and reads the answer.
+func sendAuth(t *testing.T, method, target, auth string, body io.Reader, headers ...string) answer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -166,6 +196,9 @@ func sendAuth(t *testing.T, method, target, auth string, body io.Reader) answer 
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)

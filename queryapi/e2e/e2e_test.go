@@ -1,5 +1,5 @@
 // Package e2e drives the HTTP contract through all four services, each its own process on the local stack:
-// commands to the writer, which journals them in DynamoDB; the relay, which publishes the journal's stream to
+// commands to two writers, in turn, which journal them in DynamoDB; the relay, which publishes the journal's stream to
 // Kafka; the projectors, which build the Postgres views and the search index; and the query API, which answers
 // from them. The tests speak HTTP only.
 package e2e
@@ -31,13 +31,13 @@ type system struct {
 	fastQuery string
 }
 
-// startSystem starts writer, relay, projectors and two query APIs on 3 partitions with short relay and
+// startSystem starts two writers, relay, projectors and two query APIs on 3 partitions with short relay and
 // projector intervals, and waits until an event has gone all the way to both read models; everything is
 // stopped and removed when t ends.
 func startSystem(t *testing.T) *system {
 	t.Helper()
 	sys := systemtest.Start(t, systemtest.Options{
-		Name: "e2e", Secret: secret, Partitions: 3,
+		Name: "e2e", Secret: secret, Partitions: 3, Writers: 2,
 		QueryAPIs: []systemtest.QueryAPI{
 			{Name: "queryapi", ConsistencyTimeout: consistencyTimeout},
 			{Name: "queryapi-fast", ConsistencyTimeout: fastTimeout},
@@ -64,6 +64,7 @@ func TestEndToEnd(t *testing.T) {
 		{"pagination", pagination},
 		{"bad input", badInput},
 		{"search order", searchOrder},
+		{"scale-out across writers", scaleOut},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
