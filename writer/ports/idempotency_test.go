@@ -28,12 +28,12 @@ func TestIdempotencyUnderConcurrency(t *testing.T) {
 				{"delete message", "DELETE", "/v1/rooms/" + room + "/messages/" + msg, "alice", "", room},
 				{"post", "POST", "/v1/rooms/" + room + "/messages", "alice", `{"text":"once"}`, room},
 			}
-			// Each append takes a while, so the tries all pass the lookup of the key before the first one is recorded.
-			f.store.mu.Lock()
-			f.store.appendDelay = 20 * time.Millisecond
-			f.store.mu.Unlock()
 			for _, c := range commands {
 				before := len(f.journal(c.aggregate))
+				// The first append waits until every try has looked its key up and found nothing: they overlap.
+				f.store.mu.Lock()
+				f.store.lookedUp, f.store.beforeAppend = allArrived(t, n)
+				f.store.mu.Unlock()
 				answers := make([]response, n)
 				var wg sync.WaitGroup
 				for i := range n {
@@ -42,6 +42,9 @@ func TestIdempotencyUnderConcurrency(t *testing.T) {
 					})
 				}
 				wg.Wait()
+				f.store.mu.Lock()
+				f.store.lookedUp, f.store.beforeAppend = nil, nil
+				f.store.mu.Unlock()
 				for i, a := range answers {
 					if a.status/100 != 2 || a.raw != answers[0].raw {
 						t.Errorf("%s, try %d of %d: %d %s; want the first answer %d %s", c.name, i, n, a.status, a.raw,
@@ -54,6 +57,31 @@ func TestIdempotencyUnderConcurrency(t *testing.T) {
 			}
 		})
 	}
+}
+
+// allArrived returns a function to call as each of n parties arrives and one that waits, at most 10 s, until all
+// of them have.
+func allArrived(tb testing.TB, n int) (arrive, wait func()) {
+	var (
+		mu      sync.Mutex
+		arrived int
+		all     = make(chan struct{})
+	)
+	arrive = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if arrived++; arrived == n {
+			close(all)
+		}
+	}
+	wait = func() {
+		select {
+		case <-all:
+		case <-time.After(10 * time.Second):
+			tb.Errorf("only some of %d tries looked their key up within 10 s", n)
+		}
+	}
+	return arrive, wait
 }
 
 // TestFailedTryDoesNotUseTheKeyUp: a try refused at the edge or by the domain records nothing under its key, so

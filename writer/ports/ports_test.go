@@ -43,8 +43,15 @@ type flakyStore struct {
 	*eventstore.Memory
 	mu   sync.Mutex
 	down bool
-	// appendDelay holds every append this long first, so that concurrent tries overlap.
-	appendDelay time.Duration
+	// lookedUp and beforeAppend, when set, run at each idempotency lookup and before each append.
+	lookedUp, beforeAppend func()
+}
+
+// hooks returns the store's hooks, nil when unset.
+func (s *flakyStore) hooks() (lookedUp, beforeAppend func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lookedUp, s.beforeAppend
 }
 
 func (s *flakyStore) setDown(down bool) { s.mu.Lock(); s.down = down; s.mu.Unlock() }
@@ -62,10 +69,9 @@ func (s *flakyStore) Append(ctx context.Context, req eventstore.AppendRequest) e
 	if err := s.err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	delay := s.appendDelay
-	s.mu.Unlock()
-	time.Sleep(delay) // simulates a slow server, not synchronization
+	if _, before := s.hooks(); before != nil {
+		before()
+	}
 	return s.Memory.Append(ctx, req)
 }
 
@@ -86,6 +92,9 @@ func (s *flakyStore) LatestSnapshot(ctx context.Context, id string) (*eventstore
 func (s *flakyStore) Idempotency(ctx context.Context, key string) (*eventstore.IdempotencyRecord, error) {
 	if err := s.err(); err != nil {
 		return nil, err
+	}
+	if lookedUp, _ := s.hooks(); lookedUp != nil {
+		lookedUp()
 	}
 	return s.Memory.Idempotency(ctx, key)
 }
