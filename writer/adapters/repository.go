@@ -171,17 +171,12 @@ func (r *EventRepository[A, ID]) Update(ctx context.Context, id ID, w app.Write,
 		}
 		req, err := r.prepare(key, agg, events, w)
 		if err != nil {
-			r.cache.evict(key)
 			return 0, err
 		}
 		err = r.cfg.Store.Append(ctx, req)
 		if err == nil {
-			r.cache.put(key, agg, r.kind.Size(agg))
-			r.snapshotAfter(key, agg, req.ExpectedSeq)
-			return agg.Version(), nil
+			return r.applied(key, agg, events), nil
 		}
-		// prepare applied the events to agg; whatever failed, the cached copy is no longer the stored one.
-		r.cache.evict(key)
 		switch {
 		case errors.Is(err, eventstore.ErrVersionConflict):
 			if attempt >= r.cfg.MaxAttempts {
@@ -190,14 +185,53 @@ func (r *EventRepository[A, ID]) Update(ctx context.Context, id ID, w app.Write,
 			if err := backoff(ctx, attempt); err != nil {
 				return 0, storeError("wait to append to "+key+" again", err)
 			}
+			// agg is as it was decided on; the next attempt decides on it caught up with the journal.
+			if _, err := r.catchUp(ctx, key, agg); err != nil {
+				return 0, err
+			}
 		case errors.Is(err, eventstore.ErrIdempotencyKeyExists):
 			return 0, fmt.Errorf("append to %s: %w", key, app.ErrIdempotencyKeyExists)
 		case errors.Is(err, eventstore.ErrEntityExists):
 			return 0, fmt.Errorf("append to %s: %w: %w", key, domain.ErrAlreadyExists, err)
 		default:
+			// The append may or may not have been written: the next command loads what is stored.
+			r.cache.evict(key)
 			return 0, storeError("append to "+key, err)
 		}
 	}
+}
+
+// applied folds the appended events into agg, keeps it hot and starts its snapshot when the append crossed an
+// interval; it returns the version after the append. The events were decided on agg, so they fold; if they did
+// not, the copy is dropped and the next command loads the journal.
+func (r *EventRepository[A, ID]) applied(key string, agg A, events []domain.Event) int64 {
+	base := agg.Version()
+	if err := agg.ApplyAll(events); err != nil {
+		r.cache.evict(key)
+		r.cfg.Log.Error("appended events do not fold into the aggregate they were decided on", "aggregate_id", key,
+			"seq", base, "error", err)
+		return base + int64(len(events))
+	}
+	r.cache.put(key, agg, r.kind.Size(agg))
+	r.snapshotAfter(key, agg, base)
+	return agg.Version()
+}
+
+// catchUp folds into agg, in place, the journal's events after its version, read strongly consistently, and
+// reports whether there were any; when it fails, agg is dropped from the cache.
+func (r *EventRepository[A, ID]) catchUp(ctx context.Context, key string, agg A) (bool, error) {
+	records, err := r.cfg.Store.Load(ctx, key, agg.Version())
+	if err == nil {
+		err = applyRecords(key, agg, records)
+	}
+	if err != nil {
+		r.cache.evict(key)
+		return false, storeError("catch up on "+key, err)
+	}
+	if len(records) > 0 && agg.Version() > 0 {
+		r.cache.put(key, agg, r.kind.Size(agg))
+	}
+	return len(records) > 0, nil
 }
 
 // decide loads the aggregate (hot cache, else the journal), checks w.IfMatch and runs decide on it. A rejection
@@ -214,18 +248,13 @@ func (r *EventRepository[A, ID]) decide(ctx context.Context, key string, w app.W
 	if err == nil || !cached || !dependsOnState(err) {
 		return agg, events, err
 	}
-	records, loadErr := r.cfg.Store.Load(ctx, key, agg.Version())
-	if loadErr == nil {
-		loadErr = applyRecords(key, agg, records)
-	}
+	behind, loadErr := r.catchUp(ctx, key, agg)
 	if loadErr != nil {
-		r.cache.evict(key)
-		return agg, nil, storeError("catch up on "+key, loadErr)
+		return agg, nil, loadErr
 	}
-	if len(records) == 0 {
+	if !behind {
 		return agg, nil, err
 	}
-	r.cache.put(key, agg, r.kind.Size(agg))
 	events, err = decideOn(key, agg, w, decide)
 	return agg, events, err
 }
@@ -334,8 +363,8 @@ func applyRecords[A Aggregate](key string, agg A, records []eventstore.Record) e
 	return nil
 }
 
-// prepare applies events to agg and builds the append: the journal records, the entities they change, and the
-// idempotency record.
+// prepare builds the append of events decided on agg, which it leaves as it is: the journal records, the
+// entities they change, and the idempotency record.
 func (r *EventRepository[A, ID]) prepare(key string, agg A, events []domain.Event, w app.Write) (eventstore.AppendRequest, error) {
 	now := r.cfg.Now().UTC()
 	base := agg.Version()
@@ -352,14 +381,11 @@ func (r *EventRepository[A, ID]) prepare(key string, agg A, events []domain.Even
 			TraceParent: w.Meta.TraceParent, Payload: payload,
 		}
 	}
-	if err := agg.ApplyAll(events); err != nil {
-		return req, fmt.Errorf("apply new events to %s: %w", key, err)
-	}
 	if r.kind.Entities != nil {
 		req.Entities = r.kind.Entities(key, events)
 	}
 	if idem := w.Idempotency; idem != nil {
-		resp, err := idem.Response(agg.Version())
+		resp, err := idem.Response(base + int64(len(events)))
 		if err != nil {
 			return req, fmt.Errorf("render idempotent response: %w", err)
 		}
