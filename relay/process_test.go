@@ -8,7 +8,6 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,11 +24,7 @@ import (
 	"github.com/cqrses-aws/pipeline/relay/stream"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	servicetest.RemoveBinaries()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { servicetest.Main(m) }
 
 // startProcess runs the named service of this module as its own process (see servicetest.StartProcess).
 func startProcess(t *testing.T, service, name string, env map[string]string) *servicetest.Process {

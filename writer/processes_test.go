@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,11 +20,7 @@ import (
 )
 
 // TestMain deletes the writer binary that the process tests and benchmarks build.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	servicetest.RemoveBinaries()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { servicetest.Main(m) }
 
 // writers is several writer processes (this package, built once) on one journal: the tables and bucket of an
 // eventstoretest fixture, removed when the test ends. Its methods are safe for concurrent use.

@@ -6,7 +6,6 @@ package systemtest
 
 import (
 	"net/http"
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -111,11 +110,7 @@ func Start(tb testing.TB, opts Options) *System {
 
 // Main runs m's tests, deletes the service binaries Start built and exits with the tests' code: the whole
 // TestMain of a package that calls Start.
-func Main(m *testing.M) {
-	code := m.Run()
-	servicetest.RemoveBinaries()
-	os.Exit(code)
-}
+func Main(m *testing.M) { servicetest.Main(m) }
 
 // cursorSecret signs the query APIs' page cursors; its value matters to no test.
 const cursorSecret = "systemtest-cursor-secret-0123456789abcdef"

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,11 +14,7 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	servicetest.RemoveBinaries()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { servicetest.Main(m) }
 
 // TestLoadIntoARealWriter runs the loader against a writer process on the local stack's DynamoDB: it exits 0,
 // reports the plan's counts, and the journal of the demo account's room holds exactly the events those

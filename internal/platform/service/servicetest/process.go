@@ -46,6 +46,14 @@ func Binary(tb testing.TB, dir string) string {
 	return path
 }
 
+// Main runs m's tests, deletes the binaries Binary built and exits with the tests' code: the whole TestMain of
+// a package whose tests run services as processes.
+func Main(m *testing.M) {
+	code := m.Run()
+	RemoveBinaries()
+	os.Exit(code)
+}
+
 // RemoveBinaries deletes what Binary built; call it from TestMain after m.Run.
 func RemoveBinaries() {
 	buildMu.Lock()
