@@ -47,6 +47,9 @@ func TestRejectionOnAStaleCacheIsConfirmed(t *testing.T) {
 	}); err != nil || v != 4 {
 		t.Fatalf("bob posts through the stale instance: v%d, %v; want v4", v, err)
 	}
+	if st := one.Stats(); st.Rechecks != 1 || st.Conflicts != 0 {
+		t.Errorf("stats after the recheck: %+v, want one recheck and no conflict", st)
+	}
 	// two's copy is at 3; an If-Match of the true version 4 is met.
 	current := int64(4)
 	if v, err := update(two, app.Write{IfMatch: &current}, func(r *domain.Room) ([]domain.Event, error) {
@@ -165,6 +168,9 @@ func TestSnapshotsDoNotBlockCommands(t *testing.T) {
 	snap, err = store.LatestSnapshot(context.Background(), string(room))
 	if err != nil || snap == nil || snap.Seq != 8 {
 		t.Fatalf("after the saves: snapshot %+v, %v; want seq 8", snap, err)
+	}
+	if st := repo.Stats(); st.SnapshotsSaved != 2 || st.SnapshotsFailed != 0 || st.SnapshotsSkipped != 0 {
+		t.Errorf("snapshot stats %+v, want 2 saved", st)
 	}
 	restored, err := domain.UnmarshalRoomSnapshot(snap.State)
 	if err != nil || restored.Version() != 8 {

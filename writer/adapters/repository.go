@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
@@ -129,6 +130,18 @@ type EventRepository[A Aggregate, ID ~string] struct {
 	cache     *aggregateCache[A]
 	locks     *aggregateLocks
 	snapshots *snapshotter
+	// conflicts counts appends another writer won; rechecks counts rejections checked against the journal.
+	conflicts, rechecks atomic.Int64
+}
+
+// Stats are a repository's counts since it was made, for the operator's metrics.
+type Stats struct {
+	// Conflicts counts appends another writer won, after which the command was decided again.
+	Conflicts int64
+	// Rechecks counts rejections decided on a cached aggregate and checked against the journal.
+	Rechecks int64
+	// SnapshotsSaved, SnapshotsFailed and SnapshotsSkipped count background snapshot saves by outcome.
+	SnapshotsSaved, SnapshotsFailed, SnapshotsSkipped int64
 }
 
 var (
@@ -179,6 +192,7 @@ func (r *EventRepository[A, ID]) Update(ctx context.Context, id ID, w app.Write,
 		}
 		switch {
 		case errors.Is(err, eventstore.ErrVersionConflict):
+			r.conflicts.Add(1)
 			if attempt >= r.cfg.MaxAttempts {
 				return 0, fmt.Errorf("append to %s after %d attempts: %w", key, attempt, app.ErrContention)
 			}
@@ -248,6 +262,7 @@ func (r *EventRepository[A, ID]) decide(ctx context.Context, key string, w app.W
 	if err == nil || !cached || !dependsOnState(err) {
 		return agg, events, err
 	}
+	r.rechecks.Add(1)
 	behind, loadErr := r.catchUp(ctx, key, agg)
 	if loadErr != nil {
 		return agg, nil, loadErr
@@ -302,6 +317,15 @@ func (r *EventRepository[A, ID]) Exists(ctx context.Context, id ID) (bool, error
 		return false, err
 	}
 	return agg.Version() > 0, nil
+}
+
+// Stats returns the repository's counts since it was made.
+func (r *EventRepository[A, ID]) Stats() Stats {
+	saved, failed, skipped := r.snapshots.counts()
+	return Stats{
+		Conflicts: r.conflicts.Load(), Rechecks: r.rechecks.Load(),
+		SnapshotsSaved: saved, SnapshotsFailed: failed, SnapshotsSkipped: skipped,
+	}
 }
 
 // CacheStats returns the hot cache's entry count and estimated bytes.

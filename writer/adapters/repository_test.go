@@ -124,6 +124,9 @@ func TestConflictReloadsAndReruns(t *testing.T) {
 	if v, err := post(one, 101); err != nil || v != 4 {
 		t.Fatalf("one posts on a stale cache: v%d, %v; want a reload and v4", v, err)
 	}
+	if st := one.Stats(); st.Conflicts != 1 {
+		t.Errorf("stats: %+v, want one conflict", st)
+	}
 	recs, _ := store.Load(context.Background(), string(room), 0)
 	if len(recs) != 4 {
 		t.Errorf("journal has %d events, want 4", len(recs))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
@@ -25,6 +26,8 @@ type snapshotter struct {
 	// next holds, per aggregate being saved, the snapshot to save after the current one (nil: none).
 	next map[string]*eventstore.Snapshot
 	wg   sync.WaitGroup
+
+	saved, failed, skipped atomic.Int64
 }
 
 func newSnapshotter(store eventstore.Store, slots int, timeout time.Duration, log *slog.Logger) *snapshotter {
@@ -45,6 +48,7 @@ func (s *snapshotter) save(snap eventstore.Snapshot) {
 	select {
 	case s.slots <- struct{}{}:
 	default:
+		s.skipped.Add(1)
 		s.log.Debug("snapshot skipped: every slot is busy", "aggregate_id", snap.AggregateID, "seq", snap.Seq)
 		return
 	}
@@ -77,9 +81,17 @@ func (s *snapshotter) saveOne(snap eventstore.Snapshot) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	if err := s.store.SaveSnapshot(ctx, snap); err != nil {
+		s.failed.Add(1)
 		s.log.Warn("snapshot not saved; the aggregate loads from an older one", "aggregate_id", snap.AggregateID,
 			"seq", snap.Seq, "bytes", len(snap.State), "error", err)
+		return
 	}
+	s.saved.Add(1)
+}
+
+// counts returns the saves that succeeded, failed and were skipped so far.
+func (s *snapshotter) counts() (saved, failed, skipped int64) {
+	return s.saved.Load(), s.failed.Load(), s.skipped.Load()
 }
 
 // wait returns once every save started so far, and every save queued behind them, has ended.
