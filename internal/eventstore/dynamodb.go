@@ -153,8 +153,23 @@ func (d *DynamoDB) appendError(ctx context.Context, req AppendRequest, err error
 
 // Load implements Store with a strongly consistent Query, following LastEvaluatedKey to the end.
 func (d *DynamoDB) Load(ctx context.Context, aggregateID string, afterSeq int64) ([]Record, error) {
+	out, _, err := d.load(ctx, aggregateID, afterSeq, 0)
+	return out, err
+}
+
+// LoadUpTo implements Store with a strongly consistent Query that stops after max+1 events.
+func (d *DynamoDB) LoadUpTo(ctx context.Context, aggregateID string, afterSeq int64, max int) ([]Record, bool, error) {
+	if max < 1 {
+		return nil, false, fmt.Errorf("load %s: at most %d events: %w", aggregateID, max, ErrInvalidAppend)
+	}
+	return d.load(ctx, aggregateID, afterSeq, max)
+}
+
+// load reads the aggregate's events after afterSeq, all of them when max is 0, else at most max, reporting
+// whether those are all there are (it reads one more to know).
+func (d *DynamoDB) load(ctx context.Context, aggregateID string, afterSeq int64, max int) ([]Record, bool, error) {
 	if aggregateID == "" {
-		return nil, nil
+		return nil, true, nil
 	}
 	in := &dynamodb.QueryInput{
 		TableName:              d.tables.journal,
@@ -165,28 +180,57 @@ func (d *DynamoDB) Load(ctx context.Context, aggregateID string, afterSeq int64)
 			":s": &types.AttributeValueMemberN{Value: strconv.FormatInt(afterSeq, 10)},
 		},
 	}
-	if d.cfg.LoadPageSize > 0 {
-		in.Limit = aws.Int32(d.cfg.LoadPageSize)
-	}
 	var out []Record
 	for {
+		in.Limit = nil
+		if d.cfg.LoadPageSize > 0 {
+			in.Limit = aws.Int32(d.cfg.LoadPageSize)
+		}
+		if max > 0 && (in.Limit == nil || int(*in.Limit) > max+1-len(out)) {
+			in.Limit = aws.Int32(int32(max + 1 - len(out)))
+		}
 		page, err := send(ctx, d.cfg.CallTimeout, d.db.Query, in)
 		if err != nil {
-			return nil, storeError(ctx, fmt.Sprintf("load %s after seq %d", aggregateID, afterSeq), err)
+			return nil, false, storeError(ctx, fmt.Sprintf("load %s after seq %d", aggregateID, afterSeq), err)
 		}
 		out = slices.Grow(out, len(page.Items))
 		for _, item := range page.Items {
 			r, err := RecordFromItem(item)
 			if err != nil {
-				return nil, fmt.Errorf("load %s: journal item after seq %d: %w", aggregateID, lastSeq(out, afterSeq), err)
+				return nil, false, fmt.Errorf("load %s: journal item after seq %d: %w", aggregateID, lastSeq(out, afterSeq), err)
 			}
 			out = append(out, r)
 		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return out, nil
+		switch {
+		case max > 0 && len(out) > max:
+			return out[:max], false, nil
+		case len(page.LastEvaluatedKey) == 0:
+			return out, true, nil
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
+}
+
+// Event implements Store with a strongly consistent GetItem of the journal item.
+func (d *DynamoDB) Event(ctx context.Context, aggregateID string, seq int64) (*Record, error) {
+	if aggregateID == "" || seq < 1 {
+		return nil, nil
+	}
+	op := fmt.Sprintf("load %s seq %d", aggregateID, seq)
+	out, err := send(ctx, d.cfg.CallTimeout, d.db.GetItem, &dynamodb.GetItemInput{
+		TableName: d.tables.journal, Key: journalKey(aggregateID, seq), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, storeError(ctx, op, err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	r, err := RecordFromItem(out.Item)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return &r, nil
 }
 
 func lastSeq(rs []Record, otherwise int64) int64 {

@@ -114,6 +114,33 @@ func (m *Memory) Load(ctx context.Context, aggregateID string, afterSeq int64) (
 	return out, nil
 }
 
+// LoadUpTo implements Store.
+func (m *Memory) LoadUpTo(ctx context.Context, aggregateID string, afterSeq int64, max int) ([]Record, bool, error) {
+	if max < 1 {
+		return nil, false, fmt.Errorf("load %s: at most %d events: %w", aggregateID, max, ErrInvalidAppend)
+	}
+	all, err := m.Load(ctx, aggregateID, afterSeq)
+	if err != nil || len(all) <= max {
+		return all, err == nil, err
+	}
+	return all[:max], false, nil
+}
+
+// Event implements Store.
+func (m *Memory) Event(ctx context.Context, aggregateID string, seq int64) (*Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("load %s seq %d: %w", aggregateID, seq, err)
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	stored := m.journal[aggregateID]
+	if seq < 1 || seq > int64(len(stored)) {
+		return nil, nil
+	}
+	r := cloneRecord(stored[seq-1])
+	return &r, nil
+}
+
 // LatestSnapshot implements Store.
 func (m *Memory) LatestSnapshot(ctx context.Context, aggregateID string) (*Snapshot, error) {
 	if err := ctx.Err(); err != nil {

@@ -75,6 +75,13 @@ type Store interface {
 	// Load returns the aggregate's events with seq > afterSeq in ascending order, none for an unknown aggregate;
 	// it returns ErrUnavailable (wrapped) when the store cannot be reached.
 	Load(ctx context.Context, aggregateID string, afterSeq int64) ([]Record, error)
+	// LoadUpTo returns at most max (≥ 1) of the aggregate's events with seq > afterSeq, in ascending order, and
+	// complete true when no event follows them; it returns ErrUnavailable (wrapped) when the store cannot be
+	// reached.
+	LoadUpTo(ctx context.Context, aggregateID string, afterSeq int64, max int) (records []Record, complete bool, err error)
+	// Event returns the aggregate's event seq, read strongly consistently, or nil, nil when there is none; it
+	// returns ErrUnavailable (wrapped) when the store cannot be reached.
+	Event(ctx context.Context, aggregateID string, seq int64) (*Record, error)
 	// LatestSnapshot returns the aggregate's newest snapshot, or nil, nil when there is none; it returns
 	// ErrUnavailable (wrapped) when the store cannot be reached.
 	LatestSnapshot(ctx context.Context, aggregateID string) (*Snapshot, error)

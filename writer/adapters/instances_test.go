@@ -16,12 +16,22 @@ import (
 // countingStore counts the journal reads of the store it wraps.
 type countingStore struct {
 	eventstore.Store
-	loads atomic.Int32
+	loads, snapshots atomic.Int32
+}
+
+func (s *countingStore) LatestSnapshot(ctx context.Context, id string) (*eventstore.Snapshot, error) {
+	s.snapshots.Add(1)
+	return s.Store.LatestSnapshot(ctx, id)
 }
 
 func (s *countingStore) Load(ctx context.Context, id string, after int64) ([]eventstore.Record, error) {
 	s.loads.Add(1)
 	return s.Store.Load(ctx, id, after)
+}
+
+func (s *countingStore) LoadUpTo(ctx context.Context, id string, after int64, max int) ([]eventstore.Record, bool, error) {
+	s.loads.Add(1)
+	return s.Store.LoadUpTo(ctx, id, after, max)
 }
 
 func update(repo *roomRepo, w app.Write, decide func(*domain.Room) ([]domain.Event, error)) (int64, error) {
@@ -76,6 +86,39 @@ func TestRejectionOnAStaleCacheIsConfirmed(t *testing.T) {
 	}
 	if n := store.loads.Load() - before; n != 0 {
 		t.Errorf("invalid input read the journal %d times, want 0", n)
+	}
+}
+
+// TestFarBehindCopyIsReplaced: a cached copy more than SnapshotEvery events behind the journal is not caught up
+// event by event but loaded afresh from the newest snapshot, and the command still decides on the current state.
+func TestFarBehindCopyIsReplaced(t *testing.T) {
+	t.Parallel()
+	store := &countingStore{Store: eventstore.NewMemory()}
+	one := newRoomRepo(t, adapters.RepositoryConfig{Store: store, SnapshotEvery: 10})
+	two := newRoomRepo(t, adapters.RepositoryConfig{Store: store, SnapshotEvery: 10})
+	seedRoom(t, one, 2, 1)   // one caches the room at version 2
+	seedRoom2(t, two, 2, 40) // two takes it to 42, snapshots at 10, 20, 30, 40
+	two.WaitSnapshots()
+	before := store.snapshots.Load()
+	if v, err := update(one, app.Write{}, func(r *domain.Room) ([]domain.Event, error) {
+		return r.Rename("renamed", alice)
+	}); err != nil || v != 43 {
+		t.Fatalf("rename on a copy 40 events behind: v%d, %v; want v43", v, err)
+	}
+	if n := store.snapshots.Load() - before; n != 1 {
+		t.Errorf("the far-behind copy read the snapshot %d times, want 1 (loaded afresh)", n)
+	}
+}
+
+// seedRoom2 posts n messages to room through repo, which finds it at version from.
+func seedRoom2(tb testing.TB, repo *roomRepo, from, n int) {
+	tb.Helper()
+	for i := range n {
+		if _, err := update(repo, app.Write{}, func(r *domain.Room) ([]domain.Event, error) {
+			return r.PostMessage(msgID(from+i+1), "hi", alice)
+		}); err != nil {
+			tb.Fatal(err)
+		}
 	}
 }
 
@@ -178,39 +221,63 @@ func TestSnapshotsDoNotBlockCommands(t *testing.T) {
 	}
 }
 
-// TestMessagesAreEntities: a room's messages live beside it, written in its events' transaction: posting creates
-// the message's entity (a taken id is refused), deleting marks it, and the room's state keeps none of them.
-func TestMessagesAreEntities(t *testing.T) {
+// TestMessagesAreFoundByTheirIDs: a message id carries the seq of its MessagePosted, which says who posted it,
+// so a post writes nothing but its event; a deletion marks the message's entity in the events' transaction; an
+// id that points at another event, or into another room, finds nothing; the room's state keeps no message.
+func TestMessagesAreFoundByTheirIDs(t *testing.T) {
 	t.Parallel()
 	store := eventstore.NewMemory()
 	repo := newRoomRepo(t, adapters.RepositoryConfig{Store: store})
 	messages := adapters.MessagesEventstoreReader{Store: store}
-	seedRoom(t, repo, 3, 1) // msgID(2), msgID(3) by alice
-	m, found, err := messages.Message(context.Background(), msgID(2))
-	if err != nil || !found || m != (domain.Message{ID: msgID(2), Room: room, Author: alice}) {
-		t.Fatalf("message 2 = %+v, %t, %v", m, found, err)
-	}
-	if _, found, err := messages.Message(context.Background(), msgID(99)); err != nil || found {
-		t.Errorf("unknown message: found %t, %v", found, err)
-	}
+	seedRoom(t, repo, 1, 1)
+	posted := msgID(2)
 	if _, err := update(repo, app.Write{}, func(r *domain.Room) ([]domain.Event, error) {
-		return r.PostMessage(msgID(2), "again", alice)
-	}); !errors.Is(err, domain.ErrAlreadyExists) {
-		t.Errorf("post under a taken id: %v, want ErrAlreadyExists", err)
+		return r.PostMessage(posted, "hi", alice)
+	}); err != nil {
+		t.Fatal(err)
 	}
+	find := func(room domain.RoomID, id domain.MessageID) (domain.Message, bool) {
+		t.Helper()
+		m, found, err := messages.Message(context.Background(), room, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, found
+	}
+	if m, found := find(room, posted); !found || m != (domain.Message{ID: posted, Room: room, Author: alice}) {
+		t.Fatalf("posted message = %+v, %t", m, found)
+	}
+	for name, id := range map[string]domain.MessageID{
+		"another seq": msgID(1), "a seq past the room": msgID(99), "no seq": "msg-" + domain.MessageID(adapters.NewID()),
+		"not a ULID": "msg-x",
+	} {
+		if m, found := find(room, id); found {
+			t.Errorf("%s: found %+v", name, m)
+		}
+	}
+	if m, found := find("room-01JD5Z7Q00000000000000000S", posted); found {
+		t.Errorf("found in another room: %+v", m)
+	}
+	if recs, _ := store.Load(context.Background(), string(room), 0); len(recs) != 2 {
+		t.Fatalf("journal has %d events, want 2", len(recs))
+	}
+	if attrs, err := store.Entity(context.Background(), string(posted)); err != nil || attrs != nil {
+		t.Errorf("a post wrote an entity: %v, %v", attrs, err)
+	}
+	m, _ := find(room, posted)
 	if _, err := update(repo, app.Write{}, func(r *domain.Room) ([]domain.Event, error) {
 		return r.DeleteMessage(m, alice)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if m, _, err := messages.Message(context.Background(), msgID(2)); err != nil || !m.Deleted || m.Author != alice {
-		t.Errorf("deleted message = %+v, %v", m, err)
+	if m, found := find(room, posted); !found || !m.Deleted || m.Author != alice {
+		t.Errorf("deleted message = %+v, %t", m, found)
 	}
 	r, err := repo.Load(context.Background(), string(room))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if snap, _ := r.MarshalSnapshot(); len(snap) > 200 {
-		t.Errorf("the room's state has %d bytes after 3 messages: %s", len(snap), snap)
+		t.Errorf("the room's state has %d bytes after its messages: %s", len(snap), snap)
 	}
 }

@@ -29,7 +29,8 @@ const (
 	room  = domain.RoomID("room-01JD5Z7Q00000000000000000R")
 )
 
-func msgID(i int) domain.MessageID { return domain.MessageID(fmt.Sprintf("msg-01JD5Z7Q%018d", i)) }
+// msgID returns a new id of a message posted as event seq of its room.
+func msgID(seq int) domain.MessageID { return adapters.ULIDs{}.NewMessageID(int64(seq)) }
 
 // seedRoom creates room by alice and posts messages in commands of batch events each until the room has n
 // events, through repo's own Update (so snapshots are written the way the writer writes them).

@@ -88,17 +88,19 @@ type AccountRepository interface {
 	Exists(ctx context.Context, id domain.AccountID) (bool, error)
 }
 
-// Messages reads the messages the writer keeps beside their rooms (a room keeps nothing per message).
+// Messages finds the messages of rooms (a room keeps nothing per message).
 type Messages interface {
-	// Message returns message id as of the newest append that changed it, read strongly consistently, and found
-	// false when it was never posted; it returns ErrUnavailable (wrapped) when the store is down.
-	Message(ctx context.Context, id domain.MessageID) (m domain.Message, found bool, err error)
+	// Message returns message id of room as of the newest append that changed it, read strongly consistently,
+	// and found false when it was never posted in room; it returns ErrUnavailable (wrapped) when the store is
+	// down.
+	Message(ctx context.Context, room domain.RoomID, id domain.MessageID) (m domain.Message, found bool, err error)
 }
 
 // IDs makes the ids the writer chooses for new rooms and messages.
 type IDs interface {
 	NewRoomID() domain.RoomID
-	NewMessageID() domain.MessageID
+	// NewMessageID returns the id of a message whose MessagePosted event has seq in its room.
+	NewMessageID(seq int64) domain.MessageID
 }
 
 // App runs the writer's commands.
@@ -114,15 +116,20 @@ func New(rooms RoomRepository, accounts AccountRepository, messages Messages, id
 	return &App{rooms: rooms, accounts: accounts, messages: messages, ids: ids}
 }
 
-// write turns the request options into a repository write for aggregate id (and, for PostMessage, message).
-func write(opts Options, id string, message domain.MessageID) Write {
+// write turns the request options into a repository write for aggregate id (and, for PostMessage, the message
+// id as it is when the response is rendered: chosen anew on each attempt).
+func write(opts Options, id string, message *domain.MessageID) Write {
 	w := Write{Meta: opts.Meta, IfMatch: opts.IfMatch}
 	if idem := opts.Idempotency; idem != nil {
 		w.Idempotency = &IdempotencyRecord{
 			Key:         idem.Key,
 			RequestHash: idem.RequestHash,
 			Response: func(version int64) ([]byte, error) {
-				return idem.Render(Result{AggregateID: id, Version: version, MessageID: message})
+				res := Result{AggregateID: id, Version: version}
+				if message != nil {
+					res.MessageID = *message
+				}
+				return idem.Render(res)
 			},
 		}
 	}

@@ -19,9 +19,9 @@ func visible(r *domain.Room, id domain.RoomID, by domain.AccountID) error {
 	return nil
 }
 
-// onRoom runs decide on room id for the caller, after the visibility check; msg is the id of a message the
-// command creates, if any.
-func (a *App) onRoom(ctx context.Context, opts Options, id domain.RoomID, msg domain.MessageID,
+// onRoom runs decide on room id for the caller, after the visibility check; msg, when not nil, is where decide
+// puts the id of the message the command creates.
+func (a *App) onRoom(ctx context.Context, opts Options, id domain.RoomID, msg *domain.MessageID,
 	decide func(*domain.Room) ([]domain.Event, error),
 ) (Result, error) {
 	v, err := a.rooms.Update(ctx, id, write(opts, string(id), msg), func(r *domain.Room) ([]domain.Event, error) {
@@ -30,7 +30,7 @@ func (a *App) onRoom(ctx context.Context, opts Options, id domain.RoomID, msg do
 		}
 		return decide(r)
 	})
-	return Result{AggregateID: string(id), Version: v, MessageID: msg}, err
+	return Result{AggregateID: string(id), Version: v}, err
 }
 
 // CreateRoom creates a room named name with the caller as its admin; the caller must have registered.
@@ -40,7 +40,7 @@ func (a *App) CreateRoom(ctx context.Context, opts Options, name string) (Result
 		return Result{}, err
 	}
 	id := a.ids.NewRoomID()
-	v, err := a.rooms.Update(ctx, id, write(opts, string(id), ""), func(r *domain.Room) ([]domain.Event, error) {
+	v, err := a.rooms.Update(ctx, id, write(opts, string(id), nil), func(r *domain.Room) ([]domain.Event, error) {
 		return r.Create(id, name, by)
 	})
 	return Result{AggregateID: string(id), Version: v}, err
@@ -48,7 +48,7 @@ func (a *App) CreateRoom(ctx context.Context, opts Options, name string) (Result
 
 // RenameRoom renames a room; only its admins may.
 func (a *App) RenameRoom(ctx context.Context, opts Options, id domain.RoomID, name string) (Result, error) {
-	return a.onRoom(ctx, opts, id, "", func(r *domain.Room) ([]domain.Event, error) {
+	return a.onRoom(ctx, opts, id, nil, func(r *domain.Room) ([]domain.Event, error) {
 		return r.Rename(name, opts.Meta.Actor)
 	})
 }
@@ -62,21 +62,21 @@ func (a *App) AddMember(ctx context.Context, opts Options, id domain.RoomID, acc
 	if !ok {
 		return Result{}, fmt.Errorf("account %s: %w", account, domain.ErrNotFound)
 	}
-	return a.onRoom(ctx, opts, id, "", func(r *domain.Room) ([]domain.Event, error) {
+	return a.onRoom(ctx, opts, id, nil, func(r *domain.Room) ([]domain.Event, error) {
 		return r.AddMember(account, role, opts.Meta.Actor)
 	})
 }
 
 // RemoveMember removes an account from a room; only its admins may.
 func (a *App) RemoveMember(ctx context.Context, opts Options, id domain.RoomID, account domain.AccountID) (Result, error) {
-	return a.onRoom(ctx, opts, id, "", func(r *domain.Room) ([]domain.Event, error) {
+	return a.onRoom(ctx, opts, id, nil, func(r *domain.Room) ([]domain.Event, error) {
 		return r.RemoveMember(account, opts.Meta.Actor)
 	})
 }
 
 // DeleteRoom deletes a room; only its admins may. Afterwards it only answers reads.
 func (a *App) DeleteRoom(ctx context.Context, opts Options, id domain.RoomID) (Result, error) {
-	return a.onRoom(ctx, opts, id, "", func(r *domain.Room) ([]domain.Event, error) {
+	return a.onRoom(ctx, opts, id, nil, func(r *domain.Room) ([]domain.Event, error) {
 		return r.Delete(opts.Meta.Actor)
 	})
 }

@@ -24,6 +24,8 @@ func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 	}{
 		{"AppendLoadRoundTrip", testRoundTrip},
 		{"LoadAfterSeq", testLoadAfterSeq},
+		{"EventBySeq", testEventBySeq},
+		{"LoadUpTo", testLoadUpTo},
 		{"UnknownAggregateLoadsEmpty", testUnknownAggregate},
 		{"ConcurrentAppendersConflict", testConcurrentConflict},
 		{"StaleOrAheadAppendConflicts", testStaleAppend},
@@ -116,6 +118,53 @@ func testLoadAfterSeq(t *testing.T, s eventstore.Store) {
 				t.Errorf("load %s returned an event of %s", tt.aid, r.AggregateID)
 			}
 		}
+	}
+}
+
+func testEventBySeq(t *testing.T, s eventstore.Store) {
+	evs := events("room-e", 0, 3)
+	mustAppend(t, s, eventstore.AppendRequest{AggregateID: "room-e", Events: evs})
+	for _, want := range evs {
+		got, err := s.Event(ctxFor(t), "room-e", want.Seq)
+		if err != nil || got == nil {
+			t.Fatalf("Event(room-e, %d) = %v, %v", want.Seq, got, err)
+		}
+		if err := sameRecord(*got, want); err != nil {
+			t.Errorf("Event(room-e, %d): %v", want.Seq, err)
+		}
+	}
+	for _, tt := range []struct {
+		aid string
+		seq int64
+	}{{"room-e", 0}, {"room-e", 4}, {"room-e", -1}, {"room-unknown", 1}, {"", 1}} {
+		if got, err := s.Event(ctxFor(t), tt.aid, tt.seq); err != nil || got != nil {
+			t.Errorf("Event(%q, %d) = %v, %v; want nil, nil", tt.aid, tt.seq, got, err)
+		}
+	}
+}
+
+func testLoadUpTo(t *testing.T, s eventstore.Store) {
+	mustAppend(t, s, eventstore.AppendRequest{AggregateID: "room-u", Events: events("room-u", 0, 5)})
+	for _, tt := range []struct {
+		after       int64
+		max         int
+		first, last int64
+		complete    bool
+	}{
+		{0, 5, 1, 5, true}, {0, 4, 1, 4, false}, {0, 1, 1, 1, false}, {3, 2, 4, 5, true}, {3, 1, 4, 4, false},
+		{5, 3, 6, 5, true}, {0, 100, 1, 5, true},
+	} {
+		recs, complete, err := s.LoadUpTo(ctxFor(t), "room-u", tt.after, tt.max)
+		if err != nil {
+			t.Fatalf("LoadUpTo(after %d, max %d): %v", tt.after, tt.max, err)
+		}
+		wantSeqs(t, recs, tt.first, tt.last)
+		if complete != tt.complete {
+			t.Errorf("LoadUpTo(after %d, max %d): complete %t, want %t", tt.after, tt.max, complete, tt.complete)
+		}
+	}
+	if _, _, err := s.LoadUpTo(ctxFor(t), "room-u", 0, 0); !errors.Is(err, eventstore.ErrInvalidAppend) {
+		t.Errorf("LoadUpTo(max 0) = %v, want ErrInvalidAppend", err)
 	}
 }
 
