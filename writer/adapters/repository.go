@@ -200,7 +200,7 @@ func (r *EventRepository[A, ID]) Update(ctx context.Context, id ID, w app.Write,
 				return 0, storeError("wait to append to "+key+" again", err)
 			}
 			// agg is as it was decided on; the next attempt decides on it caught up with the journal.
-			if _, err := r.catchUp(ctx, key, agg); err != nil {
+			if _, _, err := r.catchUp(ctx, key, agg); err != nil {
 				return 0, err
 			}
 		case errors.Is(err, eventstore.ErrIdempotencyKeyExists):
@@ -231,21 +231,33 @@ func (r *EventRepository[A, ID]) applied(key string, agg A, events []domain.Even
 	return agg.Version()
 }
 
-// catchUp folds into agg, in place, the journal's events after its version, read strongly consistently, and
-// reports whether there were any; when it fails, agg is dropped from the cache.
-func (r *EventRepository[A, ID]) catchUp(ctx context.Context, key string, agg A) (bool, error) {
-	records, err := r.cfg.Store.Load(ctx, key, agg.Version())
+// catchUp brings agg up to the journal: it folds in, in place, the events after its version, read strongly
+// consistently, when there are fewer than SnapshotEvery of them, and else loads the aggregate afresh from its
+// newest snapshot and the events after it (a copy that far behind is cheaper to replace than to replay). It
+// returns the aggregate caught up, now in the cache, and whether it had been behind; when it fails, the key is
+// dropped from the cache.
+func (r *EventRepository[A, ID]) catchUp(ctx context.Context, key string, agg A) (A, bool, error) {
+	records, complete, err := r.cfg.Store.LoadUpTo(ctx, key, agg.Version(), int(r.cfg.SnapshotEvery))
+	if err == nil && !complete {
+		r.cache.evict(key)
+		fresh, err := r.Load(ctx, key)
+		if err != nil {
+			return agg, false, err
+		}
+		r.cache.put(key, fresh, r.kind.Size(fresh))
+		return fresh, true, nil
+	}
 	if err == nil {
 		err = applyRecords(key, agg, records)
 	}
 	if err != nil {
 		r.cache.evict(key)
-		return false, storeError("catch up on "+key, err)
+		return agg, false, storeError("catch up on "+key, err)
 	}
 	if len(records) > 0 && agg.Version() > 0 {
 		r.cache.put(key, agg, r.kind.Size(agg))
 	}
-	return len(records) > 0, nil
+	return agg, len(records) > 0, nil
 }
 
 // decide loads the aggregate (hot cache, else the journal), checks w.IfMatch and runs decide on it. A rejection
@@ -263,7 +275,7 @@ func (r *EventRepository[A, ID]) decide(ctx context.Context, key string, w app.W
 		return agg, events, err
 	}
 	r.rechecks.Add(1)
-	behind, loadErr := r.catchUp(ctx, key, agg)
+	agg, behind, loadErr := r.catchUp(ctx, key, agg)
 	if loadErr != nil {
 		return agg, nil, loadErr
 	}
