@@ -31,7 +31,12 @@ const CheckJournal = "journal"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := service.Exec(ctx, name, NewMain)
+	var code int
+	if len(os.Args) == 2 && os.Args[1] == backfillCommand {
+		code = service.Exec(ctx, name, newBackfillMain)
+	} else {
+		code = service.Exec(ctx, name, NewMain)
+	}
 	stop()
 	os.Exit(code)
 }

@@ -80,7 +80,7 @@ func TestEachTaskRoleHoldsOnlyWhatItsServiceCalls(t *testing.T) {
 	shared := []string{"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"}
 	want := map[string][]string{
 		"writer": append([]string{"dynamodb:ConditionCheckItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem",
-			"dynamodb:Query", "dynamodb:UpdateItem", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, shared...),
+			"dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, shared...),
 		"relay": append([]string{"dynamodb:DeleteItem", "dynamodb:DescribeStream", "dynamodb:DescribeTable", "dynamodb:GetItem",
 			"dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem",
 			"kafka-cluster:Connect", "kafka-cluster:CreateTopic", "kafka-cluster:DescribeCluster", "kafka-cluster:DescribeTopic",

@@ -16,7 +16,9 @@ func allow(actions []string, resources ...*string) awsiam.PolicyStatement {
 // service may delete or scan the journal: it is appended to by the writer and read by aggregate otherwise;
 // only the relay's reseed scans it.
 var (
-	writerJournalActions   = []string{"dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"}
+	// Scan is for `writer backfill-messages`, run once as a task of the writer's definition (see README.md).
+	writerJournalActions = []string{"dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem",
+		"dynamodb:ConditionCheckItem", "dynamodb:Scan"}
 	writerSnapshotActions  = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"}
 	writerIdemActions      = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"}
 	writerEntityActions    = []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}
