@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -28,6 +29,9 @@ const name = "writer"
 
 // CheckJournal is the readiness check that the journal table exists and answers.
 const CheckJournal = "journal"
+
+// CheckTables is the readiness check, present when the writer creates its tables, that all of them exist.
+const CheckTables = "tables"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -83,7 +87,20 @@ func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error)
 	}
 	svc.AddCheck(CheckJournal, store.Ping)
 	if cfg.Journal.CreateTables {
-		svc.Go("create-tables", func(ctx context.Context) error { return createTables(ctx, svc, store) })
+		// The journal answering is not enough: a command also needs the idempotency, snapshot and entity
+		// tables, which are created after it. Ready only once every table exists.
+		var created atomic.Bool
+		svc.AddCheck(CheckTables, func(context.Context) error {
+			if !created.Load() {
+				return errors.New("tables not created yet")
+			}
+			return nil
+		})
+		svc.Go("create-tables", func(ctx context.Context) error {
+			err := createTables(ctx, svc, store)
+			created.Store(err == nil && ctx.Err() == nil)
+			return err
+		})
 	}
 
 	repo := adapters.RepositoryConfig{

@@ -1,8 +1,16 @@
 package main
 
 import (
+	"context"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/cqrses-aws/pipeline/internal/eventstore"
+	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
 
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
 	"github.com/cqrses-aws/pipeline/internal/platform/service"
@@ -62,4 +70,53 @@ func TestConfig(t *testing.T) {
 			t.Errorf("LoadFrom(%v) error = %v, want one naming %s", tc.env, err, tc.want)
 		}
 	}
+}
+
+// A writer that creates its own tables is not ready while any of them is missing: the journal answering is not
+// enough, since a command also reads the idempotency and entity tables created after it.
+func TestNotReadyUntilEveryTableExists(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Journal.CreateTables = true
+	cfg.AWS.EndpointURL = "http://127.0.0.1:1" // nothing can be created
+	r := startMain(t, cfg)
+	resp, report := servicetest.Readiness(t, r.URL)
+	if status, ok := report.Checks[CheckTables]; resp.Code != http.StatusServiceUnavailable || !ok || status == "ok" {
+		t.Fatalf("readiness with no tables = %d %v, want 503 with %q failing", resp.Code, report.Checks, CheckTables)
+	}
+	r.Stop(t)
+
+	// On the real server, a fresh prefix: ready means every table answers.
+	cfg = testConfig(t)
+	cfg.Journal.CreateTables = true
+	cfg.Journal.TablePrefix = testkit.UniqueName(t, "wfresh")
+	tables := eventstore.TablesWithPrefix(cfg.Journal.TablePrefix)
+	clients := testkit.AWS(t)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		testkit.DeleteTables(ctx, t, clients.DynamoDB, tables.Names()...)
+	})
+	r = startMain(t, cfg)
+	testkit.Eventually(t, 30*time.Second, "the writer is ready", func() bool {
+		resp, _ := servicetest.Readiness(t, r.URL)
+		return resp.Code == http.StatusOK
+	})
+	for _, name := range tables.Names() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := clients.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
+		cancel()
+		if err != nil {
+			t.Errorf("ready, but table %s: %v", name, err)
+		}
+	}
+}
+
+func startMain(t *testing.T, cfg Config) *servicetest.Running {
+	t.Helper()
+	m, err := NewMain(context.Background(), cfg, servicetest.NewLogs(t))
+	if err != nil {
+		t.Fatalf("NewMain: %v", err)
+	}
+	return servicetest.Start(t, m)
 }
