@@ -68,8 +68,8 @@ type Projection interface {
 	Drop(ctx context.Context, version int) error
 }
 
-// Target is one version of a read model. Errors from a Target are transient unless the context ended: the
-// runner retries the whole batch with backoff and never skips it.
+// Target is one version of a read model. Errors from a Target are transient unless the context ended or they are
+// a *PermanentError: the runner retries the whole batch with backoff and never skips it.
 type Target interface {
 	// Offsets returns the next offsets stored with the model, or nil when the target does not store offsets
 	// (then the consumer group's committed offsets are authoritative).
@@ -98,6 +98,29 @@ type Tx interface {
 	Commit(ctx context.Context) error
 	// Rollback abandons the batch; it is safe to call after Commit.
 	Rollback(ctx context.Context) error
+}
+
+// PermanentError is a Target's answer for one event that can never apply, however often it is tried (the fold
+// does not handle its type, a value the model cannot store). The runner dead-letters that event with Reason, parks
+// its aggregate (its later events follow it into the dead-letter topic, so order holds), and tries the rest of the
+// batch again; every other error is transient and retried.
+type PermanentError struct {
+	// AggregateID and Seq name the event.
+	AggregateID string
+	Seq         int64
+	// Err says why it can never apply.
+	Err error
+}
+
+func (e *PermanentError) Error() string {
+	return "event " + e.AggregateID + "@" + strconv.FormatInt(e.Seq, 10) + " can never apply: " + e.Err.Error()
+}
+
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent returns the PermanentError of ev for err.
+func Permanent(ev Event, err error) error {
+	return &PermanentError{AggregateID: ev.AggregateID, Seq: ev.Seq, Err: err}
 }
 
 // ErrLive is Drop's answer for the live version.
