@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cqrses-aws/pipeline/internal/consistency"
 	"github.com/cqrses-aws/pipeline/internal/platform/auth"
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
 	"github.com/cqrses-aws/pipeline/internal/platform/ratelimit"
@@ -26,6 +27,8 @@ type Config struct {
 	Journal   JournalConfig
 	Command   CommandConfig
 	Tracing   tracing.Config
+	// Consistency is the key that signs the commands' consistency tokens; the query API verifies with the same.
+	Consistency consistency.Config
 }
 
 // CommandConfig bounds the time a command may take, so no request holds an aggregate or a goroutine without end.
@@ -87,5 +90,6 @@ func (c *Config) ApplyDefaults() { c.HTTP = c.HTTP.WithDefaultAddr(defaultAddr) 
 // Validate returns every problem of every block joined, each naming its environment variable.
 func (c *Config) Validate() error {
 	return errors.Join(c.HTTP.Validate(), c.Log.Validate(), c.AWS.Validate(), c.Auth.Validate(),
-		c.RateLimit.Validate(), c.Journal.Validate(), c.Command.Validate(), c.Tracing.Validate())
+		c.RateLimit.Validate(), c.Journal.Validate(), c.Command.Validate(), c.Tracing.Validate(),
+		c.Consistency.Validate(c.Auth.HS256Secret))
 }

@@ -137,7 +137,11 @@ func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error)
 
 	engine := ginapp.New(svc.Logger(), svc.HTTPMetrics(), ginapp.WithTracerName(tracing.ScopeWriter))
 	commands := app.New(rooms, accounts, adapters.MessagesEventstoreReader{Store: store}, adapters.ULIDs{})
-	ports.NewHTTPServer(commands, adapters.IdempotencyEventstoreLookup{Store: store}, svc.Logger()).
+	tokens, err := cfg.Consistency.Key(cfg.Auth.HS256Secret)
+	if err != nil {
+		return nil, err
+	}
+	ports.NewHTTPServer(commands, adapters.IdempotencyEventstoreLookup{Store: store}, svc.Logger(), ports.WithTokenKey(tokens)).
 		Register(engine, auth.Middleware(verifier), ratelimit.Middleware(limiter, auth.AccountID),
 			ports.Deadline(cfg.Command.Timeout))
 	svc.Mount(engine)

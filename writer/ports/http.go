@@ -4,6 +4,7 @@ package ports
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -28,14 +29,31 @@ type IdempotencyLookup interface {
 
 // HTTPServer serves the writer's command routes.
 type HTTPServer struct {
-	app  *app.App
-	idem IdempotencyLookup
-	log  *slog.Logger
+	app    *app.App
+	idem   IdempotencyLookup
+	log    *slog.Logger
+	tokens *consistency.Key
 }
 
+// Option tunes an HTTPServer.
+type Option func(*HTTPServer)
+
+// WithTokenKey signs the consistency tokens of the command responses with key, which the query APIs verify
+// with; without it they are signed with a random key of this server, which no query API honours.
+func WithTokenKey(key *consistency.Key) Option { return func(s *HTTPServer) { s.tokens = key } }
+
 // NewHTTPServer returns the command handlers over a and idem, logging failures to log.
-func NewHTTPServer(a *app.App, idem IdempotencyLookup, log *slog.Logger) *HTTPServer {
-	return &HTTPServer{app: a, idem: idem, log: log}
+func NewHTTPServer(a *app.App, idem IdempotencyLookup, log *slog.Logger, opts ...Option) *HTTPServer {
+	s := &HTTPServer{app: a, idem: idem, log: log}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.tokens == nil {
+		secret := make([]byte, consistency.MinSecretLen)
+		_, _ = rand.Read(secret) // crypto/rand.Read never fails
+		s.tokens, _ = consistency.NewKey(secret)
+	}
+	return s
 }
 
 // Register mounts the command routes on r behind middleware, which must authenticate the caller (the handlers
@@ -111,10 +129,12 @@ type storedResponse struct {
 	Body   json.RawMessage `json:"body"`
 }
 
-func responseOf(res app.Result) commandResponse {
+// responseOf is the answer to caller's command: its consistency token is signed for caller alone, so that it
+// tells no one else anything about the aggregate.
+func (s *HTTPServer) responseOf(caller string, res app.Result) commandResponse {
 	return commandResponse{
 		ID: res.AggregateID, Version: res.Version, MessageID: string(res.MessageID),
-		ConsistencyToken: consistency.Token{AggregateID: res.AggregateID, Seq: res.Version}.String(),
+		ConsistencyToken: s.tokens.Sign(caller, consistency.Token{AggregateID: res.AggregateID, Seq: res.Version}),
 	}
 }
 
@@ -227,7 +247,7 @@ func (s *HTTPServer) run(c *gin.Context, status int, cmd func(context.Context, a
 			return
 		}
 		opts.Idempotency = &app.Idempotency{Key: scoped, RequestHash: hash, Render: func(res app.Result) ([]byte, error) {
-			body, err := json.Marshal(responseOf(res))
+			body, err := json.Marshal(s.responseOf(actor, res))
 			if err != nil {
 				return nil, err
 			}
@@ -244,5 +264,5 @@ func (s *HTTPServer) run(c *gin.Context, status int, cmd func(context.Context, a
 		return
 	}
 	c.Header("ETag", fmt.Sprintf(`"%d"`, res.Version))
-	c.JSON(status, responseOf(res))
+	c.JSON(status, s.responseOf(actor, res))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -130,9 +131,19 @@ func newFixture(t testing.TB, rate ratelimit.Config) *fixture {
 	engine := gin.New()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ports.NewHTTPServer(app.New(rooms, accounts, adapters.MessagesEventstoreReader{Store: store}, adapters.ULIDs{}),
-		adapters.IdempotencyEventstoreLookup{Store: store}, log).
+		adapters.IdempotencyEventstoreLookup{Store: store}, log, ports.WithTokenKey(tokenKey(t))).
 		Register(engine, auth.Middleware(verifier), ratelimit.Middleware(limiter, auth.AccountID))
 	return &fixture{t: t, engine: engine, store: store, clock: clock}
+}
+
+// tokenKey signs the fixtures' consistency tokens.
+func tokenKey(t testing.TB) *consistency.Key {
+	t.Helper()
+	k, err := consistency.NewKey([]byte("writer-ports-test-token-key-0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func generous() ratelimit.Config { return ratelimit.Config{RPS: 1e6, Burst: 1e6, MaxKeys: 1000} }
@@ -210,9 +221,12 @@ func TestCommandsFollowTheContract(t *testing.T) {
 	if res.body["version"] != float64(2) {
 		t.Errorf("AddMember version = %v, want 2", res.body["version"])
 	}
-	tok, err := consistency.Parse(res.body["consistency_token"].(string))
+	tok, err := tokenKey(t).Verify("alice", res.body["consistency_token"].(string))
 	if err != nil || tok.AggregateID != room || tok.Seq != 2 {
-		t.Errorf("consistency token = %+v, %v; want %s at 2", tok, err, room)
+		t.Errorf("consistency token = %+v, %v; want %s at 2 signed for alice", tok, err, room)
+	}
+	if _, err := tokenKey(t).Verify("bob", res.body["consistency_token"].(string)); !errors.Is(err, consistency.ErrNotVouched) {
+		t.Errorf("alice's consistency token verified for bob: %v", err)
 	}
 	if res.header.Get("ETag") != `"2"` {
 		t.Errorf("ETag = %q, want \"2\"", res.header.Get("ETag"))
