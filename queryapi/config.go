@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/cqrses-aws/pipeline/internal/consistency"
 	"github.com/cqrses-aws/pipeline/internal/platform/auth"
 	"github.com/cqrses-aws/pipeline/internal/platform/config"
 	"github.com/cqrses-aws/pipeline/internal/platform/ratelimit"
@@ -27,6 +28,8 @@ type Config struct {
 	RateLimit ratelimit.Config
 	Query     QueryConfig
 	Tracing   tracing.Config
+	// Consistency is the key that verifies consistent_with tokens: the writer's, which signed them.
+	Consistency consistency.Config
 }
 
 // QueryConfig names the read models (the same variables as the projectors', so one environment configures both)
@@ -72,5 +75,6 @@ func (c *Config) ApplyDefaults() { c.HTTP = c.HTTP.WithDefaultAddr(defaultAddr) 
 // Validate returns every problem of every block joined, each naming its environment variable.
 func (c *Config) Validate() error {
 	return errors.Join(c.HTTP.Validate(), c.Log.Validate(), c.AWS.Validate(), c.Postgres.Validate(),
-		c.Search.Validate(), c.Auth.Validate(), c.RateLimit.Validate(), c.Query.Validate(), c.Tracing.Validate())
+		c.Search.Validate(), c.Auth.Validate(), c.RateLimit.Validate(), c.Query.Validate(), c.Tracing.Validate(),
+		c.Consistency.Validate(c.Auth.HS256Secret))
 }

@@ -130,7 +130,11 @@ func build(ctx context.Context, svc *service.Service, cfg Config) error {
 		return err
 	}
 	engine := ginapp.New(log, svc.HTTPMetrics(), ginapp.WithTracerName(tracing.ScopeQueryAPI))
-	ports.NewHTTPServer(queries, codec, openapi.Document(), log).
+	tokens, err := cfg.Consistency.Key(cfg.Auth.HS256Secret)
+	if err != nil {
+		return err
+	}
+	ports.NewHTTPServer(queries, codec, tokens, openapi.Document(), log).
 		Register(engine, auth.Middleware(verifier), ratelimit.Middleware(limiter, auth.AccountID))
 	svc.Mount(engine)
 	return nil

@@ -75,6 +75,11 @@ func TestConfig(t *testing.T) {
 		{with("QUERYAPI_CONSISTENCY_TIMEOUT", "2h"), []string{"QUERYAPI_CONSISTENCY_TIMEOUT"}},
 		{with("QUERYAPI_CURSOR_SECRET", "short"), []string{"QUERYAPI_CURSOR_SECRET"}},
 		{with("RATE_LIMIT_RPS", "-1"), []string{"RATE_LIMIT_RPS"}},
+		{with("CONSISTENCY_TOKEN_SECRET", "short"), []string{"CONSISTENCY_TOKEN_SECRET"}},
+		// JWKS mode has no shared secret to derive the token key from.
+		{map[string]string{"POSTGRES_URL": base["POSTGRES_URL"], "OPENSEARCH_URL": base["OPENSEARCH_URL"],
+			"AUTH_JWKS_URL": "https://cognito-idp.us-east-1.amazonaws.com/pool/.well-known/jwks.json"},
+			[]string{"CONSISTENCY_TOKEN_SECRET"}},
 	}
 	for _, tc := range bad {
 		_, err := config.LoadFrom[Config]("", tc.env)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cqrses-aws/pipeline/internal/consistency"
 	"github.com/cqrses-aws/pipeline/internal/platform/auth"
 	"github.com/cqrses-aws/pipeline/queryapi/app"
 	"github.com/cqrses-aws/pipeline/queryapi/cursor"
@@ -32,14 +33,15 @@ type Queries interface {
 type HTTPServer struct {
 	q       Queries
 	cursors *cursor.Codec
+	tokens  *consistency.Key
 	log     *slog.Logger
 	openAPI []byte
 }
 
-// NewHTTPServer returns the routes over q, signing cursors with cursors and serving openAPI (the document of
-// both services) at /openapi.json.
-func NewHTTPServer(q Queries, cursors *cursor.Codec, openAPI []byte, log *slog.Logger) *HTTPServer {
-	return &HTTPServer{q: q, cursors: cursors, openAPI: openAPI, log: log}
+// NewHTTPServer returns the routes over q, signing cursors with cursors, verifying consistency tokens with tokens
+// (the writer's key) and serving openAPI (the document of both services) at /openapi.json.
+func NewHTTPServer(q Queries, cursors *cursor.Codec, tokens *consistency.Key, openAPI []byte, log *slog.Logger) *HTTPServer {
+	return &HTTPServer{q: q, cursors: cursors, tokens: tokens, openAPI: openAPI, log: log}
 }
 
 // Register adds the routes to router: /openapi.json without authentication, the /v1 queries behind middleware

@@ -40,12 +40,14 @@ func (s *HTTPServer) params(c *gin.Context) *params {
 	p := &params{c: c, caller: callerOf(c), codec: s.cursors}
 	p.opts.Caller = p.caller
 	if raw, ok := c.GetQuery("consistent_with"); ok {
-		tok, err := consistency.Parse(raw)
-		if err != nil || !validID(tok.AggregateID) {
+		if tok, err := consistency.Parse(raw); err != nil || !validID(tok.AggregateID) {
 			p.reject("consistent_with", "not a consistency token returned by a command")
-		} else {
+		} else if tok, err := s.tokens.Verify(p.caller, raw); err == nil {
 			p.opts.ConsistentWith = &tok
 		}
+		// A token not signed for this caller (another caller's, altered, or an unsigned old one) is answered
+		// exactly as no token (no wait, no stale mark), so that it tells nothing about a room the caller cannot
+		// see.
 	}
 	return p
 }

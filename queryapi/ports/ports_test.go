@@ -165,7 +165,7 @@ func newServer(t *testing.T, f *fake) *server {
 		t.Fatal(err)
 	}
 	e := ginapp.New(log, m)
-	ports.NewHTTPServer(f, codec, openapi.Document(), log).Register(e, auth.Middleware(v))
+	ports.NewHTTPServer(f, codec, tokenKey(t), openapi.Document(), log).Register(e, auth.Middleware(v))
 	return &server{engine: e, fake: f, token: authtest.MintHS256(t, secret, "alice", time.Hour)}
 }
 
@@ -334,12 +334,23 @@ func TestAuthorizationAndVisibility(t *testing.T) {
 	}
 }
 
+// tokenKey is the writer's key in these tests.
+func tokenKey(t testing.TB) *consistency.Key {
+	t.Helper()
+	k, err := consistency.NewKey([]byte("queryapi-ports-test-token-key-0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 func TestConsistencyTokenReachesTheQueryAndStaleIsMarked(t *testing.T) {
 	t.Parallel()
 	f := newFake(1)
 	s := newServer(t, f)
 	tok := consistency.Token{AggregateID: r1, Seq: 42}
-	a := s.get(t, "/v1/rooms/"+r1+"/messages?consistent_with="+tok.String())
+	signed := url.QueryEscape(tokenKey(t).Sign("alice", tok))
+	a := s.get(t, "/v1/rooms/"+r1+"/messages?consistent_with="+signed)
 	if got := f.lastOpts.ConsistentWith; got == nil || *got != tok {
 		t.Errorf("ConsistentWith = %v, want %v", got, tok)
 	}
@@ -347,8 +358,40 @@ func TestConsistencyTokenReachesTheQueryAndStaleIsMarked(t *testing.T) {
 		t.Errorf("fresh answer marked stale")
 	}
 	f.stale = true
-	if a := s.get(t, "/v1/rooms/"+r1+"?consistent_with="+tok.String()); a.header.Get(ports.StaleHeader) != "true" {
+	if a := s.get(t, "/v1/rooms/"+r1+"?consistent_with="+signed); a.header.Get(ports.StaleHeader) != "true" {
 		t.Errorf("%s = %q on a stale answer, want true", ports.StaleHeader, a.header.Get(ports.StaleHeader))
+	}
+}
+
+// TestTokensNotSignedForTheCallerAreNoTokens: another caller's token, a token signed with another key, an
+// altered one and an unsigned one of the first format never reach the query, so it cannot wait for them; only
+// what is not a token at all is a 400.
+func TestTokensNotSignedForTheCallerAreNoTokens(t *testing.T) {
+	t.Parallel()
+	tok := consistency.Token{AggregateID: r1, Seq: 42}
+	other, err := consistency.NewKey([]byte("another-deployment-token-key-0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobs := tokenKey(t).Sign("bob", tok)
+	for name, raw := range map[string]string{
+		"another caller's":  bobs,
+		"another key's":     other.Sign("alice", tok),
+		"altered":           bobs[:len(bobs)-2] + "AA",
+		"unsigned (c1)":     tok.String(),
+		"unsigned far seqs": consistency.Token{AggregateID: r9, Seq: 1 << 40}.String(),
+	} {
+		f := newFake(1)
+		s := newServer(t, f)
+		a := s.get(t, "/v1/rooms/"+r1+"/messages?consistent_with="+url.QueryEscape(raw))
+		if a.code != http.StatusOK || f.lastOpts.ConsistentWith != nil || a.header.Get(ports.StaleHeader) != "" {
+			t.Errorf("%s: answered %d, ConsistentWith = %v, stale = %q; want 200 as without a token", name, a.code,
+				f.lastOpts.ConsistentWith, a.header.Get(ports.StaleHeader))
+		}
+	}
+	for _, raw := range []string{"garbage", "c2.", "c2.MTpyMQ.c2hvcnQ", "c1.!!!"} {
+		s := newServer(t, newFake(1))
+		s.get(t, "/v1/rooms/"+r1+"/messages?consistent_with="+url.QueryEscape(raw)).problem(t, http.StatusBadRequest)
 	}
 }
 
