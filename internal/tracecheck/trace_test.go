@@ -67,8 +67,12 @@ func TestOneCommandIsOneTrace(t *testing.T) {
 	p.register(alice, "")
 	p.register(bob, clientTraceParent)
 
-	testkit.Eventually(t, 2*time.Minute, "the projector applied both events", func() bool {
-		return len(spansNamed(exporter.GetSpans(), tracing.ScopeProjectors, "apply "+p.projector)) >= 2
+	// The relay's publish span ends when the broker acknowledges, which may come after the projector has
+	// already consumed the record: wait for both ends of the chain.
+	testkit.Eventually(t, 2*time.Minute, "the relay published and the projector applied both events", func() bool {
+		spans := exporter.GetSpans()
+		return len(spansNamed(spans, tracing.ScopeProjectors, "apply "+p.projector)) >= 2 &&
+			len(spansNamed(spans, tracing.ScopeRelay, "send "+p.prefix+".account.events")) >= 2
 	})
 	spans := exporter.GetSpans()
 	traces := map[trace.TraceID][]tracetest.SpanStub{}
