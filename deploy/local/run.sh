@@ -5,7 +5,8 @@
 #   deploy/local/run.sh SERVICE...      SERVICE is writer, queryapi, relay or projectors
 #
 # Environment: the stack's endpoints come from .local/env (written by `make up`); AUTH_HS256_SECRET defaults to
-# local-dev-secret; <SERVICE>_HTTP_ADDR (e.g. WRITER_HTTP_ADDR=127.0.0.1:9080) moves one service off its default
+# local-dev-secret; CONSISTENCY_TOKEN_SECRET (the key of the consistency tokens, shared by the writer and the query
+# API) is passed on when set, else both derive it from AUTH_HS256_SECRET; <SERVICE>_HTTP_ADDR (e.g. WRITER_HTTP_ADDR=127.0.0.1:9080) moves one service off its default
 # address. Ctrl-C or SIGTERM stops the services (SIGTERM, then SIGKILL after RUN_STOP_TIMEOUT seconds, default
 # 20), never the stack. When one service exits on its own, the others are stopped and the script exits non-zero
 # naming it. Once the writer answers /readyz (polled for RUN_READY_TIMEOUT seconds, default 60), the script prints
@@ -49,6 +50,8 @@ set -a
 . "$ROOT/.local/env"
 set +a
 export AUTH_HS256_SECRET=${AUTH_HS256_SECRET:-local-dev-secret}
+# Empty: the writer and the query API derive the same token key from AUTH_HS256_SECRET.
+export CONSISTENCY_TOKEN_SECRET=${CONSISTENCY_TOKEN_SECRET:-}
 # Locally the writer creates its journal tables and snapshot bucket; in AWS the infrastructure code owns them.
 export DYNAMODB_CREATE_TABLES=${DYNAMODB_CREATE_TABLES:-true}
 

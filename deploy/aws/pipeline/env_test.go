@@ -38,10 +38,10 @@ func readManifest(t *testing.T, service string) manifest {
 
 // requiredEnv are the variables each service cannot run in AWS without.
 var requiredEnv = map[string][]string{
-	pipeline.Writer:     {"AWS_REGION", "HTTP_ADDR", "DYNAMODB_TABLE_PREFIX", "SNAPSHOT_BUCKET", "DYNAMODB_CREATE_TABLES", "AUTH_HS256_SECRET"},
+	pipeline.Writer:     {"AWS_REGION", "HTTP_ADDR", "DYNAMODB_TABLE_PREFIX", "SNAPSHOT_BUCKET", "DYNAMODB_CREATE_TABLES", "AUTH_HS256_SECRET", "CONSISTENCY_TOKEN_SECRET"},
 	pipeline.Relay:      {"AWS_REGION", "HTTP_ADDR", "DYNAMODB_TABLE_PREFIX", "RELAY_LEASE_TABLE", "DYNAMODB_CREATE_TABLES", "KAFKA_BROKERS", "KAFKA_TOPIC_PREFIX", "KAFKA_TOPIC_PARTITIONS", "KAFKA_SASL_MECHANISM", "KAFKA_TLS"},
 	pipeline.Projectors: {"AWS_REGION", "HTTP_ADDR", "DYNAMODB_TABLE_PREFIX", "KAFKA_BROKERS", "KAFKA_TOPIC_PREFIX", "KAFKA_TOPIC_PARTITIONS", "KAFKA_SASL_MECHANISM", "KAFKA_TLS", "OPENSEARCH_URL", "SEARCH_SIGV4", "POSTGRES_SECRET_ARN"},
-	pipeline.QueryAPI:   {"AWS_REGION", "HTTP_ADDR", "OPENSEARCH_URL", "SEARCH_SIGV4", "POSTGRES_SECRET_ARN", "AUTH_HS256_SECRET", "QUERYAPI_CURSOR_SECRET"},
+	pipeline.QueryAPI:   {"AWS_REGION", "HTTP_ADDR", "OPENSEARCH_URL", "SEARCH_SIGV4", "POSTGRES_SECRET_ARN", "AUTH_HS256_SECRET", "QUERYAPI_CURSOR_SECRET", "CONSISTENCY_TOKEN_SECRET"},
 }
 
 func TestServiceEnvironmentMatchesItsManifest(t *testing.T) {
@@ -150,5 +150,32 @@ func TestSpansReachXRayThroughTheCollector(t *testing.T) {
 	}
 	if forwarding != len(pipeline.Services) {
 		t.Errorf("%d collectors forward OTLP spans to X-Ray, want one per service (%d)", forwarding, len(pipeline.Services))
+	}
+}
+
+// TestOneConsistencyTokenKey: the writer signs the consistency tokens and the query API verifies them, so both
+// read CONSISTENCY_TOKEN_SECRET from one and the same Secrets Manager secret.
+func TestOneConsistencyTokenKey(t *testing.T) {
+	t.Parallel()
+	_, tpl := synth(t)
+	from := map[string]string{}
+	for _, task := range resources(tpl, "AWS::ECS::TaskDefinition") {
+		for _, c := range list(props(task)["ContainerDefinitions"]) {
+			c := c.(map[string]any)
+			for _, e := range list(c["Secrets"]) {
+				e := e.(map[string]any)
+				if e["Name"] == "CONSISTENCY_TOKEN_SECRET" {
+					b, err := json.Marshal(e["ValueFrom"])
+					if err != nil {
+						t.Fatal(err)
+					}
+					from[c["Name"].(string)] = string(b)
+				}
+			}
+		}
+	}
+	w, q := from[pipeline.Writer], from[pipeline.QueryAPI]
+	if w == "" || w != q {
+		t.Errorf("CONSISTENCY_TOKEN_SECRET comes from %q in the writer and %q in the query API, want one secret", w, q)
 	}
 }

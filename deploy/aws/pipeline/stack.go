@@ -101,12 +101,16 @@ func (st *PipelineStack) specs(p Props) []serviceSpec {
 		authSecrets["AUTH_HS256_SECRET"] = awsecs.Secret_FromSecretsManager(generatedSecret(st.Stack, "AuthKey", p.Prefix+"/auth-hs256"), nil)
 	}
 	cursor := generatedSecret(st.Stack, "CursorKey", p.Prefix+"/queryapi-cursor")
+	// The writer signs the consistency tokens and the query API verifies them with this one key; it is its own
+	// secret, not derived from the JWT one, so that it exists in JWKS mode too and rotates on its own.
+	tokenSecrets := map[string]awsecs.Secret{"CONSISTENCY_TOKEN_SECRET": awsecs.Secret_FromSecretsManager(
+		generatedSecret(st.Stack, "ConsistencyTokenKey", p.Prefix+"/consistency-token"), nil)}
 
 	writer := serviceSpec{name: Writer, minTasks: p.WriterMin,
 		env: merge(authEnv, map[string]*string{
 			"DYNAMODB_TABLE_PREFIX": str(p.Prefix), "SNAPSHOT_BUCKET": d.Bucket.BucketName(), "DYNAMODB_CREATE_TABLES": str("false"),
 		}),
-		secrets: authSecrets,
+		secrets: merge(authSecrets, tokenSecrets),
 		policy: []awsiam.PolicyStatement{
 			allow(writerJournalActions, d.Journal.TableArn()),
 			allow(writerSnapshotActions, d.Snapshots.TableArn()),
@@ -151,7 +155,7 @@ func (st *PipelineStack) specs(p Props) []serviceSpec {
 	}
 	query := serviceSpec{name: QueryAPI, minTasks: p.QueryMin,
 		env:     merge(authEnv, searchEnv),
-		secrets: merge(authSecrets, map[string]awsecs.Secret{"QUERYAPI_CURSOR_SECRET": awsecs.Secret_FromSecretsManager(cursor, nil)}),
+		secrets: merge(authSecrets, tokenSecrets, map[string]awsecs.Secret{"QUERYAPI_CURSOR_SECRET": awsecs.Secret_FromSecretsManager(cursor, nil)}),
 		policy: []awsiam.PolicyStatement{
 			allow(querySearchActions, domainPaths...),
 			allow(secretReadActions, dbSecret),
