@@ -517,7 +517,15 @@ func (f *replayFixture) rebuildSearch(b *testing.B, cl search.Client, name strin
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	docs, err := countMessageDocs(ctx, cl, p.Index(1))
+	// The version the code builds (search.Config's default), made live by the rebuild.
+	live, ok, err := p.Live(ctx)
+	if err == nil && !ok {
+		err = fmt.Errorf("no version of %s is live after the rebuild", name)
+	}
+	if err != nil {
+		return run, 0, errors.Join(err, cleanup())
+	}
+	docs, err := countMessageDocs(ctx, cl, p.Index(live))
 	return run, docs, errors.Join(err, cleanup())
 }
 

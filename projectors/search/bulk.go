@@ -19,23 +19,25 @@ import (
 // per item.
 var parsers fastjson.ParserPool
 
-// bulkWriter gathers actions into NDJSON bodies of at most size actions and sends each when full, with up to
-// cap(slots) requests in flight; flush waits for all of them. Callers flush between actions that must be
-// ordered (an id is written at most once between two flushes).
+// bulkWriter gathers actions into NDJSON bodies of at most size actions and maxBytes bytes (an action longer
+// than maxBytes alone) and sends each when full, with up to cap(slots) requests in flight; flush waits for all
+// of them. Callers flush between actions that must be ordered (an id is written at most once between two
+// flushes).
 type bulkWriter struct {
-	cl    Client
-	index string
-	size  int
-	buf   []byte
-	n     int
-	slots chan struct{}
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	err   error
+	cl       Client
+	index    string
+	size     int
+	maxBytes int
+	buf      []byte
+	n        int
+	slots    chan struct{}
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	err      error
 }
 
-func newBulkWriter(cl Client, index string, size, parallel int) *bulkWriter {
-	return &bulkWriter{cl: cl, index: index, size: size, slots: make(chan struct{}, parallel)}
+func newBulkWriter(t *Target) *bulkWriter {
+	return &bulkWriter{cl: t.cl, index: t.index, size: t.bulkSize, maxBytes: t.maxBody, slots: make(chan struct{}, t.parallel)}
 }
 
 // bufs recycles bulk bodies between requests.
@@ -57,22 +59,30 @@ func appendMeta(dst []byte, op, id string, version int64, versionType string) []
 // message adds m's action: a delete when m is deleted, else an index of its document; both with m's version,
 // external, so that an older or equal version is refused as already applied.
 func (w *bulkWriter) message(ctx context.Context, m *message) error {
+	mark := len(w.buf)
 	if m.deleted {
 		w.buf = appendMeta(w.buf, "delete", m.id, m.version(), "external")
 	} else {
 		w.buf = appendMeta(w.buf, "index", m.id, m.version(), "external")
 		w.buf = append(appendMessageDoc(w.buf, m), '\n')
 	}
-	return w.added(ctx)
-}
-
-func (w *bulkWriter) added(ctx context.Context) error {
+	if len(w.buf) > w.maxBytes && w.n > 0 {
+		// The action makes the body too long: send the ones before it, and start the next body with it.
+		body, n := w.buf[:mark], w.n
+		w.buf, w.n = append(pooledBuf(), w.buf[mark:]...), 0
+		if err := w.sendBody(ctx, body, n); err != nil {
+			return err
+		}
+	}
 	w.n++
 	if w.n >= w.size {
 		return w.send(ctx)
 	}
 	return nil
 }
+
+// pooledBuf returns an empty body from bufs.
+func pooledBuf() []byte { return (*bufs.Get().(*[]byte))[:0] }
 
 // send starts the request of the gathered actions; it returns the first error of an earlier request, if any.
 func (w *bulkWriter) send(ctx context.Context) error {
@@ -83,8 +93,15 @@ func (w *bulkWriter) send(ctx context.Context) error {
 		return nil
 	}
 	body, n := w.buf, w.n
-	next := bufs.Get().(*[]byte)
-	w.buf, w.n = (*next)[:0], 0
+	w.buf, w.n = pooledBuf(), 0
+	return w.sendBody(ctx, body, n)
+}
+
+// sendBody starts the request of body (n actions), which the request owns from then on.
+func (w *bulkWriter) sendBody(ctx context.Context, body []byte, n int) error {
+	if err := w.failed(); err != nil {
+		return err
+	}
 	select {
 	case w.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -176,28 +193,28 @@ func checkBulk(raw []byte) error {
 // errNotObject is the answer to a document that is not a JSON object.
 var errNotObject = errors.New("not a JSON object")
 
-// mget reads ids from index with one request and calls fn for every document found, with the document's entry
-// of the answer (_version, _seq_no, _primary_term) and its source; fn must not keep doc or src after returning.
-func mget(ctx context.Context, cl Client, index string, ids []string, fn func(id string, doc, src *fastjson.Value) error) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	body := make([]byte, 0, 16+len(ids)*40)
-	body = append(body, `{"ids":[`...)
-	for i, id := range ids {
-		if i > 0 {
-			body = append(body, ',')
+// mget reads ids from index, with one request per chunk of at most maxBody bytes (see idChunks), and calls fn
+// for every document found, with the document's entry of the answer (_version, _seq_no, _primary_term) and its
+// source; fn must not keep doc or src after returning.
+func mget(ctx context.Context, cl Client, index string, maxBody int, ids []string, fn func(id string, doc, src *fastjson.Value) error) error {
+	for _, chunk := range idChunks(ids, maxBody, len(`{"ids":[]}`)) {
+		body := make([]byte, 0, 16+len(chunk)*40)
+		body = appendJSONStrings(append(body, `{"ids":`...), chunk)
+		raw, err := cl.Mget(ctx, index, append(body, '}'))
+		if err != nil {
+			return fmt.Errorf("mget %d documents from %s: %w", len(chunk), index, err)
 		}
-		body = schemas.AppendJSONString(body, id)
+		if err := mgetDocs(index, raw, fn); err != nil {
+			return err
+		}
 	}
-	body = append(body, "]}"...)
-	raw, err := cl.Mget(ctx, index, body)
-	if err != nil {
-		return fmt.Errorf("mget %d documents from %s: %w", len(ids), index, err)
-	}
-	// Not a pooled parser: an answer of state buckets grows with the aggregates (megabytes of values), and a
-	// pool would keep one such parse per concurrent caller alive between batches.
-	var p fastjson.Parser
+	return nil
+}
+
+// mgetDocs calls fn for every document found in an mget answer.
+func mgetDocs(index string, raw []byte, fn func(id string, doc, src *fastjson.Value) error) error {
+	p := parsers.Get()
+	defer parsers.Put(p)
 	v, err := p.ParseBytes(raw)
 	if err != nil {
 		return fmt.Errorf("decode mget answer: %w", err)
@@ -219,4 +236,29 @@ func mget(ctx context.Context, cl Client, index string, ids []string, fn func(id
 		}
 	}
 	return nil
+}
+
+// maxIDsPerRequest bounds the ids of one mget or ids query, whose answer holds one document per id (a search
+// answers at most index.max_result_window, 10,000 by default, hits).
+const maxIDsPerRequest = 10_000
+
+// idChunks splits ids into runs of at most maxIDsPerRequest whose JSON array, with overhead bytes around it,
+// fits in maxBody bytes (an id too long for it alone in a run).
+func idChunks(ids []string, maxBody, overhead int) [][]string {
+	var chunks [][]string
+	var scratch []byte
+	start, size := 0, overhead
+	for i, id := range ids {
+		scratch = schemas.AppendJSONString(scratch[:0], id)
+		n := len(scratch) + 1 // and a comma
+		if i > start && (size+n > maxBody || i-start == maxIDsPerRequest) {
+			chunks = append(chunks, ids[start:i])
+			start, size = i, overhead
+		}
+		size += n
+	}
+	if start < len(ids) {
+		chunks = append(chunks, ids[start:])
+	}
+	return chunks
 }

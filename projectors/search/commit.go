@@ -9,13 +9,13 @@ import (
 
 // commit writes the batch in an order that keeps every reader and every crash safe:
 //
-//  1. the new names of renamed accounts, in their state buckets but with the stored states (so a state does not
-//     run ahead); room processes that post concurrently see them, see verify;
+//  1. the new names of renamed accounts, in their state documents but with the stored states (so a state does
+//     not run ahead); room processes that post concurrently see them, see verify;
 //  2. the rewrites of stored messages the batch's renames and room deletes affect (refresh, then search);
 //  3. the batch's own messages, with the final names;
 //  4. verify: the senders' names read again, and the messages written with a name that changed meanwhile
 //     rewritten;
-//  5. the saved states, in the touched buckets.
+//  5. the saved states, in the state documents of the batch's aggregates.
 func (x *tx) commit(ctx context.Context) error {
 	// Aggregates saved without being applied keep their stored names.
 	missing := make([]string, 0, len(x.saved))
@@ -42,7 +42,7 @@ func (x *tx) commit(ctx context.Context) error {
 		}
 	}
 
-	w := newBulkWriter(x.t.cl, x.t.index, x.t.bulkSize, x.t.parallel)
+	w := newBulkWriter(x.t)
 	written, err := x.rewrite(ctx, w)
 	if err != nil {
 		return err
@@ -88,7 +88,7 @@ func (x *tx) commit(ctx context.Context) error {
 // writes its messages before it reads the marker and the names here. So either its search saw these messages,
 // or this read sees the new name and rewrites them; the versions make both rewrites converge. When the marker
 // has not moved since the batch read the names, no rename was written meanwhile and the names need no second
-// read, which spares a read of every sender's state bucket in nearly every batch.
+// read, which spares a read of every sender's state document in nearly every batch.
 func (x *tx) verify(ctx context.Context, w *bulkWriter, written []*message) error {
 	senders := map[string]struct{}{}
 	for _, m := range written {
@@ -102,7 +102,7 @@ func (x *tx) verify(ctx context.Context, w *bulkWriter, written []*message) erro
 	if moved, err := x.renamesMoved(ctx); err != nil || !moved {
 		return err
 	}
-	fresh, err := readEntries(ctx, x.t.cl, x.t.index, sortedKeys(senders))
+	fresh, err := readEntries(ctx, x.t.cl, x.t.index, x.t.maxBody, sortedKeys(senders))
 	if err != nil {
 		return fmt.Errorf("verify senders: %w", err)
 	}

@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -11,10 +12,24 @@ import (
 	"github.com/cqrses-aws/pipeline/schemas"
 )
 
-// The composite version of a message document: roomSeq<<senderBits | senderAccountSeq.
+// A message document's version is external and composite, roomSeq<<senderBits | senderSeq: a later room event
+// (post, edit, delete, room rename or deletion) and a later name of the sender (its account's seq) both raise
+// it, so a replayed or duplicate write is refused as already applied, and writers converge on the newest
+// content with the newest sender name. A version is a signed 64-bit number, so the two seqs share 63 bits:
+//
+//   - a room's seq must stay below 2^37 (137 billion events in one room: 100 events/s without pause for 43
+//     years, past the writer's pace for one aggregate for years);
+//   - an account's seq below 2^26-1 (67 million registrations and renames of one account: a rename every
+//     second without pause for two years).
+//
+// An event beyond either limit can never be written and is answered projection.Permanent (see fold), which
+// dead-letters it and parks its aggregate instead of retrying it forever.
 const (
-	senderBits = 24
+	senderBits = 26
 	senderMask = 1<<senderBits - 1
+	// maxRoomSeq and maxAccountSeq are the largest seqs a version holds.
+	maxRoomSeq    = 1<<(63-senderBits) - 1
+	maxAccountSeq = senderMask - 1
 	// deletedLow is the low part of a delete's version, above any account seq, so a delete at room seq R wins
 	// over every document written at R.
 	deletedLow = senderMask
@@ -24,6 +39,9 @@ const (
 type message struct {
 	id, roomID, roomName, senderID, senderName, text string
 	postedAt, editedAt                               time.Time
+	// seq is the room seq of the MessagePosted that created the message (the document's "seq"; 0 while
+	// unknown, for a placeholder of a deletion).
+	seq int64
 	// roomSeq and senderSeq make the document's version; senderSeq is the seq of the account event whose name
 	// senderName is (0 while unknown).
 	roomSeq, senderSeq int64
@@ -42,9 +60,10 @@ func (m *message) version() int64 {
 // them.
 type aggregate struct {
 	id, typ string
-	// state is the stored State; base the stored entry, which a write of the aggregate's bucket must still find.
+	// state is the stored State, base the stored entry, stored where its document stands.
 	state   projection.State
 	base    entry
+	stored  stored
 	name    string
 	nameSeq int64 // seq of the event that set name
 	deleted bool  // a deleted room
@@ -52,15 +71,15 @@ type aggregate struct {
 	batchSeq int64
 }
 
-// newAggregate returns aggregate id as stored in e (the zero entry for one never seen).
-func newAggregate(id string, e entry) *aggregate {
+// newAggregate returns aggregate id as stored in e at at (the zero values for one never seen).
+func newAggregate(id string, at stored, e entry) *aggregate {
 	return &aggregate{
-		id: id, typ: e.typ, state: projection.State{Seq: e.seq, Parked: e.parked}, base: e,
+		id: id, typ: e.typ, state: projection.State{Seq: e.seq, Parked: e.parked}, base: e, stored: at,
 		name: e.name, nameSeq: e.nameSeq, deleted: e.deleted,
 	}
 }
 
-// entry returns what a's bucket is to hold with state st. The stored seq never goes back: a replay that saves
+// entry returns what a's state document is to hold with state st. The stored seq never goes back: a replay that saves
 // an older state (possible only without the runner's duplicate filter) keeps the stored one.
 func (a *aggregate) entry(st projection.State) entry {
 	if st.Seq < a.base.seq {
@@ -95,6 +114,8 @@ func appendMessageDoc(dst []byte, m *message) []byte {
 	dst = schemas.AppendJSONString(dst, m.senderID)
 	dst = append(dst, `,"sender_name":`...)
 	dst = schemas.AppendJSONString(dst, m.senderName)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendInt(dst, m.seq, 10)
 	dst = append(dst, `,"text":`...)
 	dst = schemas.AppendJSONString(dst, m.text)
 	dst = append(dst, `,"posted_at":`...)
@@ -113,6 +134,7 @@ func decodeMessage(id string, src *fastjson.Value, version int64) (*message, err
 		senderID:   string(src.GetStringBytes("sender_id")),
 		senderName: string(src.GetStringBytes("sender_name")),
 		text:       string(src.GetStringBytes("text")),
+		seq:        src.GetInt64("seq"),
 		roomSeq:    version >> senderBits,
 		senderSeq:  version & senderMask,
 	}

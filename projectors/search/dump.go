@@ -34,26 +34,17 @@ func Dump(ctx context.Context, cl Client, index string) (*readmodel.Model, error
 	if err != nil {
 		return nil, fmt.Errorf("dump messages of %s: %w", index, err)
 	}
-	buckets := make([]string, stateBuckets)
-	for n := range buckets {
-		buckets[n] = bucketID(n)
-	}
-	err = mget(ctx, cl, index, buckets, func(_ string, _, src *fastjson.Value) error {
-		obj, err := src.Get("states").Object()
-		if err != nil {
-			return err
-		}
-		obj.Visit(func(key []byte, v *fastjson.Value) {
-			id, e := string(key), decodeEntry(v)
+	err = scan(ctx, cl, index, []byte(`{"term":{"kind":"state"}}`), "aggregate_id",
+		func(_ string, _ int64, src *fastjson.Value) error {
+			id, e := string(src.GetStringBytes("aggregate_id")), decodeEntry(src.Get("state"))
 			switch {
 			case e.typ == schemas.AggregateTypeAccount && e.nameSeq > 0:
 				model.Accounts[id] = readmodel.Account{ID: id, Name: e.name, Version: e.seq}
 			case e.typ == schemas.AggregateTypeRoom && e.nameSeq > 0 && !e.deleted:
 				model.Rooms[id] = readmodel.Room{ID: id, Name: e.name, Version: e.seq}
 			}
+			return nil
 		})
-		return nil
-	})
 	if err != nil {
 		return nil, fmt.Errorf("dump states of %s: %w", index, err)
 	}

@@ -245,7 +245,7 @@ func TestParkedIsStored(t *testing.T) {
 }
 
 // A batch whose senders nobody renamed meanwhile reads only the renames marker to verify their names, not
-// their state buckets again (TestConcurrentRenameOfASender covers the other way).
+// their state documents again (TestConcurrentRenameOfASender covers the other way).
 func TestVerifyReadsTheNamesOnlyAfterARename(t *testing.T) {
 	t.Parallel()
 	counting := &countingClient{Client: openSearchClient(t)}

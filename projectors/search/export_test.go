@@ -1,4 +1,4 @@
 package search
 
-// StateBucketOf exposes bucketOf to the tests: the number of the states bucket that holds an aggregate id.
-var StateBucketOf = bucketOf
+// StateID exposes stateID to the tests: the id of an aggregate's state document.
+var StateID = stateID

@@ -12,10 +12,14 @@ import (
 // errPayload is Apply's answer to an event whose payload is not the current version's Go type.
 var errPayload = errors.New("unexpected payload type")
 
+// errSeqLimit is Apply's answer to an event whose seq a message version cannot hold (see senderBits).
+var errSeqLimit = errors.New("seq beyond the limit of a message version")
+
 // Apply folds events into the batch: one mget first for what the events need and the batch does not know
-// (the aggregates' state buckets, the authors' names, the stored documents of edited messages), then no request
-// until Commit. An event whose seq is not above the stored state's seq, or the last one this batch applied to
-// its aggregate, is skipped: it was applied already.
+// (the aggregates' state documents, the authors' names, the stored documents of edited messages), then no
+// request until Commit. An event whose seq is not above the stored state's seq, or the last one this batch
+// applied to its aggregate, is skipped: it was applied already. An event that can never apply (a type the fold
+// does not handle, a seq beyond what a message version holds) is answered with a *projection.PermanentError.
 func (x *tx) Apply(ctx context.Context, events []projection.Event) error {
 	if x.done {
 		return errTxDone
@@ -24,8 +28,9 @@ func (x *tx) Apply(ctx context.Context, events []projection.Event) error {
 		return err
 	}
 	for i := range events {
+		// fold makes no request: what it refuses, it refuses whenever it is tried.
 		if err := x.fold(&events[i]); err != nil {
-			return fmt.Errorf("apply %s seq %d of %s: %w", events[i].Type, events[i].Seq, events[i].AggregateID, err)
+			return projection.Permanent(events[i], fmt.Errorf("apply %s: %w", events[i].Type, err))
 		}
 	}
 	return nil
@@ -64,13 +69,16 @@ func (x *tx) fold(e *projection.Event) error {
 	if e.Seq <= a.batchSeq || e.Seq <= a.state.Seq {
 		return nil
 	}
+	if limit := seqLimit(e.AggregateType); e.Seq > limit {
+		return fmt.Errorf("%w: seq %d of a %s is above %d", errSeqLimit, e.Seq, e.AggregateType, limit)
+	}
 	a.batchSeq = e.Seq
 	a.id, a.typ = e.AggregateID, e.AggregateType
 	switch p := e.Payload.(type) {
 	case *schemas.AccountRegisteredV1:
-		return x.renameAccount(a, e.Seq, p.Name)
+		x.renameAccount(a, e.Seq, p.Name)
 	case *schemas.AccountRenamedV1:
-		return x.renameAccount(a, e.Seq, p.Name)
+		x.renameAccount(a, e.Seq, p.Name)
 	case *schemas.RoomCreatedV1:
 		a.name, a.nameSeq = p.Name, e.Seq
 	case *schemas.RoomRenamedV1:
@@ -85,7 +93,7 @@ func (x *tx) fold(e *projection.Event) error {
 			return nil
 		}
 		m := x.touch(p.MessageID, a.id)
-		*m = message{id: p.MessageID, roomID: a.id, senderID: p.AuthorID, text: p.Text, postedAt: e.OccurredAt.UTC()}
+		*m = message{id: p.MessageID, roomID: a.id, senderID: p.AuthorID, text: p.Text, postedAt: e.OccurredAt.UTC(), seq: e.Seq}
 		if text, editedAt, ok := x.ahead.finalText(p.MessageID, e.Seq); ok {
 			m.text, m.editedAt = text, editedAt
 		}
@@ -130,16 +138,20 @@ func (x *tx) fold(e *projection.Event) error {
 // renameAccount sets an account's name from its event at seq. A stored name may be newer than the stored state
 // (a crash after step 1 of commit): an older name is then ignored, and the same one written again, with the
 // rewrite of its messages that the crash may have cut short.
-func (x *tx) renameAccount(a *aggregate, seq int64, name string) error {
-	if seq > senderMask {
-		return fmt.Errorf("account seq %d does not fit the %d bits of a message version", seq, senderBits)
-	}
+func (x *tx) renameAccount(a *aggregate, seq int64, name string) {
 	if seq < a.nameSeq {
-		return nil
+		return
 	}
 	a.name, a.nameSeq = name, seq
 	x.renamedAccounts[a.id] = struct{}{}
-	return nil
+}
+
+// seqLimit returns the largest seq of an aggregate of typ that a message version holds.
+func seqLimit(typ string) int64 {
+	if typ == schemas.AggregateTypeAccount {
+		return maxAccountSeq
+	}
+	return maxRoomSeq
 }
 
 // touch returns the batch's entry of message id in room, adding an empty one.

@@ -100,7 +100,8 @@ func TestLifecycle(t *testing.T) {
 func TestNewValidates(t *testing.T) {
 	t.Parallel()
 	cl := openSearchClient(t)
-	for _, cfg := range []search.Config{{Name: "Upper"}, {Name: "a*b"}, {Version: -1}, {BulkSize: -5}, {Replicas: -1}} {
+	for _, cfg := range []search.Config{{Name: "Upper"}, {Name: "a*b"}, {Version: -1}, {BulkSize: -5}, {Replicas: -1},
+		{MaxRequestBytes: 100}, {MaxRequestBytes: search.DefaultMaxRequestBytes + 1}} {
 		if _, err := search.New(cl, cfg); err == nil {
 			t.Errorf("New(%+v) succeeded, want an error", cfg)
 		}
@@ -109,7 +110,7 @@ func TestNewValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Name() != "search" || p.Version() != 1 || p.Index(3) != "search_v3" {
+	if p.Name() != "search" || p.Version() != 2 || p.Index(3) != "search_v3" {
 		t.Errorf("defaults: name %q version %d index %q", p.Name(), p.Version(), p.Index(3))
 	}
 }

@@ -203,7 +203,7 @@ func (t *Target) empty(ctx context.Context) (bool, error) {
 
 // readHorizon reads the stored horizon, with found false when there is none.
 func (t *Target) readHorizon(ctx context.Context) (horizon projection.Offsets, found bool, err error) {
-	err = mget(ctx, t.cl, t.index, []string{horizonID}, func(_ string, _, src *fastjson.Value) error {
+	err = mget(ctx, t.cl, t.index, t.maxBody, []string{horizonID}, func(_ string, _, src *fastjson.Value) error {
 		found = true
 		horizon = projection.Offsets{}
 		obj, err := src.Get("horizon").Object()

@@ -121,7 +121,8 @@ func (p *Projection) OpenTarget(ctx context.Context, version int) (*Target, erro
 			return nil, fmt.Errorf("create %s: %w", index, err)
 		}
 	}
-	return &Target{cl: p.cl, index: index, bulkSize: p.cfg.BulkSize, parallel: p.cfg.BulkParallel}, nil
+	return &Target{cl: p.cl, index: index, bulkSize: p.cfg.BulkSize, parallel: p.cfg.BulkParallel,
+		maxBody: p.cfg.MaxRequestBytes}, nil
 }
 
 // Switch makes version's index live: it sets the live settings (refresh every second, the configured

@@ -9,6 +9,12 @@ import (
 
 // renamesID is the id of the renames marker: a document rewritten after every commit of new account names,
 // whose version therefore tells a batch whether a rename was written since it read the names (see verify).
+//
+// It is the one document every process writes, and it stays because its writes are rare and cheap: one small
+// unconditional index per batch that registers or renames accounts (a replay's account batches, a rename now
+// and then afterwards), which never conflicts, so processes sharing partitions wait on it for no more than that
+// write. In exchange a batch of messages reads this one document twice instead of reading its senders' state
+// documents again after writing (verify), which nearly every batch would pay.
 const renamesID = "renames"
 
 // bumpRenames rewrites the renames marker, moving its version on.
@@ -26,7 +32,7 @@ func bumpRenames(ctx context.Context, cl Client, index string) error {
 // readRenames returns the version of the renames marker, 0 when it was never written.
 func readRenames(ctx context.Context, cl Client, index string) (int64, error) {
 	version := int64(0)
-	err := mget(ctx, cl, index, []string{renamesID}, func(_ string, doc, _ *fastjson.Value) error {
+	err := mget(ctx, cl, index, DefaultMaxRequestBytes, []string{renamesID}, func(_ string, doc, _ *fastjson.Value) error {
 		version = doc.GetInt64("_version")
 		return nil
 	})
@@ -36,7 +42,7 @@ func readRenames(ctx context.Context, cl Client, index string) (int64, error) {
 	return version, nil
 }
 
-// renamesMoved reports whether the renames marker moved since the tx first read the state buckets.
+// renamesMoved reports whether the renames marker moved since the tx first read state documents.
 func (x *tx) renamesMoved(ctx context.Context) (bool, error) {
 	if x.renames < 0 {
 		return true, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -12,16 +13,6 @@ import (
 	"github.com/cqrses-aws/pipeline/projectors/search"
 	"github.com/cqrses-aws/pipeline/schemas"
 )
-
-// sameBucket returns two new room ids whose states share a bucket.
-func sameBucket(s *stream) (string, string) {
-	first := s.newID("room-")
-	for {
-		if other := s.newID("room-"); search.StateBucketOf(other) == search.StateBucketOf(first) {
-			return first, other
-		}
-	}
-}
 
 // begin starts a tx and reads the states of ids.
 func (f *fixture) begin(t *testing.T, ids ...string) projection.Tx {
@@ -39,67 +30,82 @@ func (f *fixture) begin(t *testing.T, ids ...string) projection.Tx {
 // finish applies events in tx, saves their aggregates' last seqs and commits, returning Commit's error.
 func (f *fixture) finish(t *testing.T, tx projection.Tx, events ...projection.Event) error {
 	t.Helper()
+	err := f.finishErr(t, tx, events...)
+	if errors.Is(err, errSetup) {
+		t.Fatal(err)
+	}
+	return err
+}
+
+// errSetup marks a failure of finishErr before Commit.
+var errSetup = errors.New("apply or save failed")
+
+// finishErr is finish for another goroutine than the test's: a failure of Apply or Save is an errSetup.
+func (f *fixture) finishErr(t *testing.T, tx projection.Tx, events ...projection.Event) error {
 	next := map[string]projection.State{}
 	for _, e := range events {
 		next[e.AggregateID] = projection.State{Seq: e.Seq}
 	}
 	if err := tx.Apply(ctx(t), events); err != nil {
-		t.Fatalf("apply: %v", err)
+		return fmt.Errorf("%w: %w", errSetup, err)
 	}
 	if err := tx.Save(ctx(t), next, nil); err != nil {
-		t.Fatalf("save: %v", err)
+		return fmt.Errorf("%w: %w", errSetup, err)
 	}
 	return tx.Commit(ctx(t))
 }
 
-// TestConcurrentBatchesShareAStatesBucket commits two batches read at the same time whose aggregates differ but
-// share a states bucket, as processes on two partitions do: first while the bucket does not exist (both
-// create it), then while it does. Neither loses the other's state.
-func TestConcurrentBatchesShareAStatesBucket(t *testing.T) {
+// TestConcurrentBatchesOnOtherAggregatesNeverConflict commits two batches read at the same time whose
+// aggregates differ, as processes on two partitions do, many times over: first while their state documents do
+// not exist (both create theirs), then while they do. Neither ever conflicts nor loses the other's state.
+func TestConcurrentBatchesOnOtherAggregatesNeverConflict(t *testing.T) {
 	t.Parallel()
 	eachClient(t, func(t *testing.T, cl search.Client) {
 		f := newFixture(t, cl)
 		s := newStream(9)
-		r1, r2 := sameBucket(s)
-
-		tx1, tx2 := f.begin(t, r1), f.begin(t, r2)
-		batch1 := []projection.Event{
-			s.ev(r1, &schemas.RoomCreatedV1{Name: "one", CreatedBy: "a"}),
-			s.ev(r1, &schemas.MessagePostedV1{MessageID: s.newID("msg-"), AuthorID: "a", Text: "x"}),
-		}
-		batch2 := []projection.Event{s.ev(r2, &schemas.RoomCreatedV1{Name: "two", CreatedBy: "a"})}
-		for i, b := range []struct {
-			tx     projection.Tx
-			events []projection.Event
-		}{{tx1, batch1}, {tx2, batch2}} {
-			if err := f.finish(t, b.tx, b.events...); err != nil {
-				t.Fatalf("commit of batch %d: %v", i+1, err)
-			}
-		}
-
-		tx3, tx4 := f.begin(t, r1), f.begin(t, r2)
-		batch3 := []projection.Event{s.ev(r1, &schemas.RoomRenamedV1{Name: "one'", RenamedBy: "a"})}
-		batch4 := []projection.Event{s.ev(r2, &schemas.RoomRenamedV1{Name: "two'", RenamedBy: "a"})}
-		if err := f.finish(t, tx4, batch4...); err != nil {
-			t.Fatalf("commit of batch 4: %v", err)
-		}
-		if err := f.finish(t, tx3, batch3...); err != nil {
-			t.Fatalf("commit of batch 3: %v", err)
-		}
-
-		for _, b := range [][]projection.Event{batch1, batch2, batch3, batch4} {
-			for _, e := range b {
-				if err := f.want.Apply(e.Envelope); err != nil {
-					t.Fatal(err)
+		r1, r2 := s.newID("room-"), s.newID("room-")
+		const rounds = 10
+		var all []projection.Event
+		for i := range rounds {
+			tx1, tx2 := f.begin(t, r1), f.begin(t, r2)
+			var b1, b2 []projection.Event
+			if i == 0 {
+				b1 = []projection.Event{s.ev(r1, &schemas.RoomCreatedV1{Name: "one", CreatedBy: "a"})}
+				b2 = []projection.Event{s.ev(r2, &schemas.RoomCreatedV1{Name: "two", CreatedBy: "a"})}
+			} else {
+				b1 = []projection.Event{
+					s.ev(r1, &schemas.RoomRenamedV1{Name: fmt.Sprintf("one %d", i), RenamedBy: "a"}),
+					s.ev(r1, &schemas.MessagePostedV1{MessageID: s.newID("msg-"), AuthorID: "a", Text: "x"}),
 				}
+				b2 = []projection.Event{s.ev(r2, &schemas.RoomRenamedV1{Name: fmt.Sprintf("two %d", i), RenamedBy: "a"})}
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for j, b := range []struct {
+				tx     projection.Tx
+				events []projection.Event
+			}{{tx1, b1}, {tx2, b2}} {
+				wg.Go(func() { errs[j] = f.finishErr(t, b.tx, b.events...) })
+			}
+			wg.Wait()
+			for j, err := range errs {
+				if err != nil {
+					t.Fatalf("round %d: commit of batch %d: %v", i, j+1, err)
+				}
+			}
+			all = append(append(all, b1...), b2...)
+		}
+		for _, e := range all {
+			if err := f.want.Apply(e.Envelope); err != nil {
+				t.Fatal(err)
 			}
 		}
 		got := f.check(t)
-		if got.Rooms[r1].Name != "one'" || got.Rooms[r2].Name != "two'" {
-			t.Errorf("rooms = %+v, want both renamed", got.Rooms)
+		if got.Rooms[r1].Name != "one 9" || got.Rooms[r2].Name != "two 9" {
+			t.Errorf("rooms = %+v, want both renamed last", got.Rooms)
 		}
-		if st := f.states(t, r1, r2); st[r1].Seq != 3 || st[r2].Seq != 2 {
-			t.Errorf("states = %+v, want %s at 3 and %s at 2", st, r1, r2)
+		if st := f.states(t, r1, r2); st[r1].Seq != 1+2*(rounds-1) || st[r2].Seq != rounds {
+			t.Errorf("states = %+v, want %s at %d and %s at %d", st, r1, 1+2*(rounds-1), r2, rounds)
 		}
 	})
 }

@@ -14,6 +14,7 @@ type Target struct {
 	index    string
 	bulkSize int
 	parallel int
+	maxBody  int // the largest request body, see Config.MaxRequestBytes
 	// ahead is what Prepare read ahead for a build; nil when the target was not prepared.
 	ahead atomic.Pointer[lookahead]
 }

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+
+	"github.com/valyala/fastjson"
 
 	"github.com/cqrses-aws/pipeline/projectors/projection"
 )
@@ -12,8 +13,8 @@ import (
 // errTxDone is the answer of a Tx used after Commit or Rollback.
 var errTxDone = errors.New("search tx: already committed or rolled back")
 
-// tx folds one batch in memory and writes it at Commit: message actions first (bulk), then the touched state
-// buckets, so that a state never runs ahead of the documents.
+// tx folds one batch in memory and writes it at Commit: message actions first (bulk), then the state documents
+// of the batch's aggregates, so that a state never runs ahead of the documents.
 //
 // Deleting with external versioning leaves a tombstone that refuses older versions only for index.gc_deletes
 // (60 s by default); after that an old replayed MessagePosted could bring a deleted message back. That is fine
@@ -21,9 +22,8 @@ var errTxDone = errors.New("search tx: already committed or rolled back")
 // a state is written only after the batch's deletes; the versions guard against the short window of a crash
 // between the two writes.
 type tx struct {
-	t       *Target
-	buckets map[int]*bucket       // the state buckets read (or written) so far, by number
-	aggs    map[string]*aggregate // by aggregate id: from its bucket, or created by this batch
+	t    *Target
+	aggs map[string]*aggregate // by aggregate id: from its state document, or new to the index
 	// msgs are the messages this batch changed, folded (posted+edited+deleted make one action); order keeps
 	// their first-touch order.
 	msgs  map[string]*message
@@ -36,7 +36,7 @@ type tx struct {
 	done                                        bool
 	// ahead are the room names a build writes ahead of their renames (see Target.Prepare); nil otherwise.
 	ahead *lookahead
-	// renames is the version of the renames marker when the tx first read the state buckets, -1 before (see
+	// renames is the version of the renames marker when the tx first read state documents, -1 before (see
 	// verify); 0 when the marker does not exist.
 	renames int64
 }
@@ -45,13 +45,13 @@ var _ projection.Tx = (*tx)(nil)
 
 func newTx(t *Target) *tx {
 	return &tx{ahead: t.ahead.Load(), renames: -1,
-		t: t, buckets: map[int]*bucket{}, aggs: map[string]*aggregate{}, msgs: map[string]*message{}, stored: map[string]*message{},
+		t: t, aggs: map[string]*aggregate{}, msgs: map[string]*message{}, stored: map[string]*message{},
 		renamedRooms: map[string]struct{}{}, renamedAccounts: map[string]struct{}{}, deletedRooms: map[string]struct{}{},
 	}
 }
 
-// States reads the state buckets of aggregateIDs with one mget; an aggregate never seen has the zero State. It
-// takes no lock: the search server has none; Commit writes a bucket only if nobody wrote it meanwhile.
+// States reads the state documents of aggregateIDs (mget); an aggregate never seen has the zero State. It
+// takes no lock: the search server has none; Commit writes a document only if nobody wrote it meanwhile.
 func (x *tx) States(ctx context.Context, aggregateIDs []string) (map[string]projection.State, error) {
 	if x.done {
 		return nil, errTxDone
@@ -66,37 +66,60 @@ func (x *tx) States(ctx context.Context, aggregateIDs []string) (map[string]proj
 	return states, nil
 }
 
-// load reads, with one mget, the buckets of the aggregates not yet known and the documents of messageIDs not
-// yet read; afterwards every aggregate id has an entry in aggs (empty when not stored) and every message id one
-// in stored (nil when not stored).
+// load reads, with one mget (more past the byte cap), the state documents of the aggregates not yet known and
+// the documents of messageIDs not yet read; afterwards every aggregate id has an entry in aggs (empty when not
+// stored) and every message id one in stored (nil when not stored).
 func (x *tx) load(ctx context.Context, aggregateIDs, messageIDs []string) error {
-	var ns []int
+	byDoc := map[string]string{} // state document id → aggregate id
+	var docs []string
 	for _, id := range aggregateIDs {
 		if _, ok := x.aggs[id]; ok {
 			continue
 		}
-		if n := bucketOf(id); x.buckets[n] == nil && !slices.Contains(ns, n) {
-			ns = append(ns, n)
-		}
+		x.aggs[id] = newAggregate(id, stored{}, entry{})
+		doc := stateID(id)
+		byDoc[doc] = id
+		docs = append(docs, doc)
 	}
-	var msgIDs []string
 	for _, id := range messageIDs {
 		if _, ok := x.stored[id]; !ok {
 			x.stored[id] = nil
-			msgIDs = append(msgIDs, id)
+			docs = append(docs, id)
 		}
 	}
-	if len(ns) > 0 || len(msgIDs) > 0 {
-		if err := x.readBuckets(ctx, ns, msgIDs); err != nil {
+	if len(docs) == 0 {
+		return nil
+	}
+	if x.renames < 0 {
+		// The marker strictly before the names it vouches for, in a request of its own (see verify).
+		v, err := readRenames(ctx, x.t.cl, x.t.index)
+		if err != nil {
 			return err
 		}
+		x.renames = v
 	}
-	for _, id := range aggregateIDs {
-		if _, ok := x.aggs[id]; !ok {
-			x.aggs[id] = newAggregate(id, x.buckets[bucketOf(id)].entries[id])
+	err := mget(ctx, x.t.cl, x.t.index, x.t.maxBody, docs, func(doc string, meta, src *fastjson.Value) error {
+		if id, ok := byDoc[doc]; ok {
+			x.aggs[id] = newAggregate(id, storedOf(meta), decodeEntry(src.Get("state")))
+			return nil
+		}
+		m, err := decodeMessage(doc, src, meta.GetInt64("_version"))
+		if err != nil {
+			return err
+		}
+		x.stored[doc] = m
+		return nil
+	})
+	if err != nil {
+		// Forget what was not read, so that nothing passes for not stored.
+		for _, id := range byDoc {
+			delete(x.aggs, id)
+		}
+		for _, id := range messageIDs {
+			delete(x.stored, id)
 		}
 	}
-	return nil
+	return err
 }
 
 // Save records the states Commit writes; next is ignored, as the consumer group keeps the offsets.
