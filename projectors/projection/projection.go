@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/cqrses-aws/pipeline/schemas"
 )
@@ -78,6 +79,13 @@ type Target interface {
 	Begin(ctx context.Context) (Tx, error)
 	// Close releases what Open acquired; it does not delete anything.
 	Close() error
+}
+
+// Delayed is implemented by a Target whose committed writes reach readers only later, such as a search index
+// refreshed periodically; the runner adds VisibilityDelay to the freshness it records.
+type Delayed interface {
+	// VisibilityDelay returns the longest a committed write waits before readers see it.
+	VisibilityDelay() time.Duration
 }
 
 // Tx is the unit of work of one batch: States, then Apply, then Save, then Commit; Rollback abandons it (and

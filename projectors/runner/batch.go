@@ -38,6 +38,8 @@ const (
 	// ReasonParked: an earlier event of the same aggregate is in the dead-letter topic, so this one follows it to
 	// keep the aggregate's order.
 	ReasonParked = "parked"
+	// ReasonRejected: the target refused the event as one that can never apply (a projection.PermanentError).
+	ReasonRejected = "rejected"
 )
 
 // gapError is a hole in an aggregate's seqs that the journal could not fill: the partition stops at the
@@ -113,6 +115,12 @@ func (r *Runner) step(p *plan, states map[string]projection.State, d decoded) {
 		return
 	}
 	st := states[id]
+	if cause, ok := r.rejected[eventKey{id, d.event.Seq}]; ok && d.err == nil && !st.Parked && d.event.Seq > st.Seq {
+		p.dlq = append(p.dlq, r.dlqRecord(d, ReasonRejected, cause))
+		st.Parked = true
+		states[id], p.changed[id] = st, st
+		return
+	}
 	switch {
 	case st.Parked:
 		p.dlq = append(p.dlq, r.dlqRecord(d, ReasonParked, fmt.Errorf("aggregate %s is parked after seq %d", id, st.Seq)))

@@ -32,6 +32,8 @@ type memTarget struct {
 	// applying, when set, receives each Apply's size and the Apply waits for a reply on release.
 	applying chan int
 	release  chan struct{}
+	// refuse, when set, says which events can never apply (Apply answers a projection.PermanentError).
+	refuse func(projection.Event) error
 }
 
 func newMemTarget(storeOffsets bool) *memTarget {
@@ -100,6 +102,13 @@ func (t *memTx) Apply(ctx context.Context, events []projection.Event) error {
 			return ctx.Err()
 		}
 	}
+	if t.m.refuse != nil {
+		for _, ev := range events {
+			if err := t.m.refuse(ev); err != nil {
+				return fmt.Errorf("apply: %w", projection.Permanent(ev, err))
+			}
+		}
+	}
 	t.events = append(t.events, events...)
 	return nil
 }
@@ -141,6 +150,16 @@ func renamed(id string, seq int64) schemas.Envelope {
 		AggregateID: id, Seq: seq, OccurredAt: time.Date(2026, 11, 26, 0, 0, int(seq), 0, time.UTC),
 		CorrelationID: "c", CausationID: "c", CommandID: "c",
 		Payload: json.RawMessage(fmt.Sprintf(`{"name":"name %d"}`, seq)),
+	}
+}
+
+// roomCreated is RoomCreated (seq 1) of room id.
+func roomCreated(id string) schemas.Envelope {
+	return schemas.Envelope{
+		ID: "evt-" + id, Type: schemas.TypeRoomCreated, Version: 1, AggregateType: schemas.AggregateTypeRoom,
+		AggregateID: id, Seq: 1, OccurredAt: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC),
+		CorrelationID: "c", CausationID: "c", CommandID: "c",
+		Payload: json.RawMessage(`{"name":"general","created_by":"someone"}`),
 	}
 }
 

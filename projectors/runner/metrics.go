@@ -17,6 +17,7 @@ type Metrics struct {
 	retries    *prometheus.CounterVec
 	halted     *prometheus.GaugeVec
 	batch      *prometheus.HistogramVec
+	freshness  *prometheus.HistogramVec
 	lag        *prometheus.GaugeVec
 }
 
@@ -46,6 +47,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "projector_batch_duration_seconds", Help: "Time to apply and commit one batch, retries included.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}, []string{"projector"}),
+		freshness: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "projector_freshness_seconds",
+			Help: "Time from an event's occurred_at to its commit in the read model (plus the time until readers see it, for a target that publishes its writes later, e.g. a search refresh).",
+			// 10 ms to ~5.8 h: from the live path to a replay of old history.
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 21),
+		}, []string{"projector"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "projector_lag_records", Help: "Records not yet applied, per projector version, topic and partition.",
 		}, []string{"projector", "version", "topic", "partition"}),
@@ -53,7 +60,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.applied, m.duplicates, m.gapFilled, m.dlq, m.retries, m.halted, m.batch, m.lag} {
+	for _, c := range []prometheus.Collector{m.applied, m.duplicates, m.gapFilled, m.dlq, m.retries, m.halted, m.batch, m.freshness, m.lag} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register projector metrics: %w", err)
 		}
@@ -72,11 +79,18 @@ func (m *Metrics) start(name string) {
 	}
 	m.halted.WithLabelValues(name)
 	m.batch.WithLabelValues(name)
+	m.freshness.WithLabelValues(name)
 }
 
-func (m *Metrics) observe(name string, p plan, took time.Duration) {
+// observe records a committed batch: p is its plan, took its time, visible when its events became visible to
+// readers.
+func (m *Metrics) observe(name string, p plan, took time.Duration, visible time.Time) {
 	if m == nil {
 		return
+	}
+	fresh := m.freshness.WithLabelValues(name)
+	for _, ev := range p.apply {
+		fresh.Observe(max(visible.Sub(ev.OccurredAt).Seconds(), 0))
 	}
 	m.applied.WithLabelValues(name).Add(float64(len(p.apply)))
 	m.duplicates.WithLabelValues(name).Add(float64(p.dups))

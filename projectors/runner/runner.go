@@ -60,6 +60,14 @@ type Runner struct {
 	target projection.Target
 	log    *slog.Logger
 	halted map[topicPartition]bool
+	// rejected are the events of the batch in hand that the target refused for good, by aggregate and seq.
+	rejected map[eventKey]error
+}
+
+// eventKey names one event of one aggregate.
+type eventKey struct {
+	aggregateID string
+	seq         int64
 }
 
 type topicPartition struct {
@@ -100,7 +108,7 @@ func New(cfg Config, target projection.Target) (*Runner, error) {
 	cfg.DLQTopic = projection.DLQTopic(cfg.Kafka.TopicPrefix, cfg.Name)
 	log := cfg.Logger.With("projector", cfg.Name, "version", cfg.Version)
 	cfg.Metrics.start(cfg.Name)
-	return &Runner{cfg: cfg, target: target, log: log, halted: make(map[topicPartition]bool)}, nil
+	return &Runner{cfg: cfg, target: target, log: log, halted: map[topicPartition]bool{}, rejected: map[eventKey]error{}}, nil
 }
 
 // Topics returns the event topics a runner consumes under prefix.
@@ -124,8 +132,13 @@ func (r *Runner) Run(ctx context.Context) error {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
-		kgo.AdjustFetchOffsetsFn(r.adjustOffsets),
-		kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) { first.assigned.Store(true) }),
+		kgo.AdjustFetchOffsetsFn(func(ctx context.Context, assigned map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+			offsets, err := r.adjustOffsets(ctx, assigned)
+			if err == nil {
+				first.assign(offsets)
+			}
+			return offsets, err
+		}),
 		// Fetched records wait in the client's buffer until polled; these bounds keep that buffer (and the
 		// process) small during a replay, when the broker always has more to give than a batch takes.
 		kgo.FetchMaxBytes(8 << 20),
@@ -143,7 +156,8 @@ func (r *Runner) Run(ctx context.Context) error {
 		return err
 	}
 	r.log.Info("projector started", "group", projection.GroupID(r.cfg.Name, r.cfg.Version))
-	first.start(cl, kafka.EventTopic(r.cfg.Kafka.TopicPrefix, schemas.AggregateTypeRoom))
+	first.start(cl, kafka.EventTopic(r.cfg.Kafka.TopicPrefix, schemas.AggregateTypeAccount),
+		kafka.EventTopic(r.cfg.Kafka.TopicPrefix, schemas.AggregateTypeRoom))
 	for ctx.Err() == nil {
 		pollCtx, cancel := first.pollContext(ctx)
 		fetches := cl.PollRecords(pollCtx, r.cfg.BatchSize)
@@ -156,9 +170,11 @@ func (r *Runner) Run(ctx context.Context) error {
 				r.log.Warn("fetch failed", "topic", topic, "partition", partition, "err", err)
 			}
 		})
-		batch := r.keep(fetches.Records())
-		if first.drained(ctx, len(batch)) {
-			r.log.Info("account events caught up; room events resumed")
+		recs := fetches.Records()
+		first.observe(recs)
+		batch := r.keep(recs)
+		if why := first.caughtUp(ctx, len(batch), r.isHalted); why != "" {
+			r.log.Info("room events resumed", "why", why)
 		}
 		if len(batch) > 0 {
 			if err := r.process(ctx, cl, batch); err != nil {
@@ -170,6 +186,20 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	r.log.Info("projector stopped")
 	return nil
+}
+
+// visibilityDelay is the longest a committed write of target waits before readers see it: zero unless the target
+// says otherwise (projection.Delayed).
+func visibilityDelay(target projection.Target) time.Duration {
+	if d, ok := target.(projection.Delayed); ok {
+		return d.VisibilityDelay()
+	}
+	return 0
+}
+
+// isHalted reports whether topic/partition is stopped at a gap.
+func (r *Runner) isHalted(topic string, partition int32) bool {
+	return r.halted[topicPartition{topic, partition}]
 }
 
 // keep drops the records of halted partitions and decodes the others.
@@ -216,20 +246,29 @@ func (r *Runner) process(ctx context.Context, cl *kgo.Client, batch []decoded) e
 	err := r.retry(ctx, "apply batch", func(ctx context.Context) error {
 		for {
 			p, err := r.attempt(ctx, cl, batch)
-			var gap *gapError
-			if !errors.As(err, &gap) {
+			var (
+				gap       *gapError
+				permanent *projection.PermanentError
+			)
+			switch {
+			case errors.As(err, &gap):
+				batch = r.halt(cl, gap, batch)
+			case errors.As(err, &permanent) && r.reject(permanent):
+				// Tried again at once: the rejected event is dead-lettered this time.
+			default:
 				done = p
 				return err
 			}
-			batch = r.halt(cl, gap, batch)
 		}
 	})
+	clear(r.rejected)
 	if err != nil {
 		return err
 	}
+	committed := time.Now()
 	r.commitToGroup(ctx, cl, done.next)
 	r.traceApplied(batch, done.apply, start)
-	r.cfg.Metrics.observe(r.cfg.Name, done, time.Since(start))
+	r.cfg.Metrics.observe(r.cfg.Name, done, committed.Sub(start), committed.Add(visibilityDelay(r.target)))
 	return nil
 }
 
@@ -266,6 +305,18 @@ func (r *Runner) attempt(ctx context.Context, cl *kgo.Client, batch []decoded) (
 		return plan{}, fmt.Errorf("commit batch: %w", err)
 	}
 	return p, nil
+}
+
+// reject notes that the target refused an event for good, so that the next try of the batch dead-letters it and
+// parks its aggregate; false when it was noted already (the target refuses it again after it was taken out: an
+// error of the target's, retried as transient).
+func (r *Runner) reject(e *projection.PermanentError) bool {
+	k := eventKey{e.AggregateID, e.Seq}
+	if _, ok := r.rejected[k]; ok {
+		return false
+	}
+	r.rejected[k] = e.Err
+	return true
 }
 
 // halt stops the partition of gap's record: it logs loudly, pauses fetching it, and drops that partition's

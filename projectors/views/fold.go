@@ -1,6 +1,8 @@
 package views
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/cqrses-aws/pipeline/projectors/projection"
@@ -64,6 +66,37 @@ func newChanges() *changes {
 		members:  map[memberKey]memberChange{},
 		messages: map[string]*messageChange{},
 	}
+}
+
+// storable returns why ev can never be written to the views, or nil: a payload type the fold does not handle
+// (a new event type whose views code is not deployed yet), or a NUL character, which Postgres text refuses.
+func storable(ev projection.Event) error {
+	switch ev.Payload.(type) {
+	case *schemas.AccountRegisteredV1, *schemas.AccountRenamedV1, *schemas.RoomCreatedV1, *schemas.RoomRenamedV1,
+		*schemas.MemberAddedV2, *schemas.MemberRemovedV1, *schemas.MessagePostedV1, *schemas.MessageEditedV1,
+		*schemas.MessageDeletedV1, *schemas.RoomDeletedV1:
+	default:
+		return fmt.Errorf("the views fold does not handle %s (payload %T)", ev.Type, ev.Payload)
+	}
+	if hasNUL(ev.Envelope.Payload) {
+		return errors.New("the payload holds a NUL character, which Postgres text cannot store")
+	}
+	return nil
+}
+
+// hasNUL reports whether the JSON text raw holds an escaped NUL character (\u0000, not an escaped backslash
+// followed by "u0000").
+func hasNUL(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if len(raw) >= i+6 && string(raw[i+1:i+6]) == "u0000" {
+			return true
+		}
+		i++ // the escaped character
+	}
+	return false
 }
 
 // add folds one event, mirroring readmodel.Model.Apply for a room whose stored state it does not know: the

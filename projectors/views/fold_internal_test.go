@@ -119,3 +119,30 @@ func TestFoldMemberCountMovesByActualChanges(t *testing.T) {
 		t.Errorf("upserted member names %v, want New first", w.upMemberNames)
 	}
 }
+
+// TestWhatTheViewsCanNeverStore: an event type the fold does not handle and a NUL character (Postgres text refuses
+// it) can never apply, so Apply answers projection.PermanentError for them; an escaped backslash before "u0000"
+// is ordinary text.
+func TestWhatTheViewsCanNeverStore(t *testing.T) {
+	t.Parallel()
+	type unknownPayload struct{}
+	withRaw := func(raw string) projection.Event {
+		ev := event("room-1", 2, &schemas.MessagePostedV1{MessageID: "m", Text: "x"})
+		ev.Envelope.Payload = []byte(raw)
+		return ev
+	}
+	for _, tc := range []struct {
+		name string
+		ev   projection.Event
+		ok   bool
+	}{
+		{"a handled type", withRaw(`{"message_id":"m","text":"hello"}`), true},
+		{"an escaped backslash then u0000", withRaw(`{"message_id":"m","text":"C:\\u0000"}`), true},
+		{"an escaped NUL", withRaw(`{"message_id":"m","text":"a\u0000b"}`), false},
+		{"a type the fold does not handle", event("room-1", 2, &unknownPayload{}), false},
+	} {
+		if err := storable(tc.ev); (err == nil) != tc.ok {
+			t.Errorf("%s: storable = %v, want ok %v", tc.name, err, tc.ok)
+		}
+	}
+}

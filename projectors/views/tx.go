@@ -88,6 +88,9 @@ func (t *Tx) Apply(ctx context.Context, events []projection.Event) error {
 		if ev.Seq <= t.seqs[ev.AggregateID] || ev.Seq <= applied[ev.AggregateID] {
 			continue
 		}
+		if err := storable(ev); err != nil {
+			return projection.Permanent(ev, err)
+		}
 		c.add(ev)
 		applied[ev.AggregateID] = ev.Seq
 	}
