@@ -7,7 +7,6 @@ package forward
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -103,41 +102,58 @@ func (r *Relay) Owned() []string {
 // Run relays until ctx ends, then lets the readers finish and checkpoint their in-flight pages (within
 // ShutdownGrace) and releases their leases. It returns nil after such a shutdown, and an error when a shard
 // holds an event that cannot be published: the relay stops rather than skip it.
+//
+// Discovery (listing shards, taking leases) and renewal run on goroutines of their own, so that a slow or
+// retried stream listing never delays a renewal past the lease's expiry.
 func (r *Relay) Run(ctx context.Context) error {
 	arn, err := r.streamARN(ctx)
 	if err != nil {
 		return nil // ctx ended while waiting for the stream
 	}
 	r.log.Info("relaying stream", "stream", arn, "table", r.cfg.Table)
+	// Renewal outlives ctx: the readers still hold their leases while they finish their pages in shutdown.
+	stopRenewing := r.startRenewing(context.WithoutCancel(ctx))
+	defer stopRenewing()
+
 	var (
-		wg       sync.WaitGroup
-		fatal    = make(chan error, 1)
-		finished = make(chan struct{}, 1)
+		readers sync.WaitGroup
+		fatal   = make(chan error, 1)
 	)
+	discovering, stopDiscovering := context.WithCancel(ctx)
+	defer stopDiscovering()
+	discovered := make(chan struct{})
+	go func() {
+		defer close(discovered)
+		r.discover(discovering, arn, &readers, fatal)
+	}()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-fatal:
+		r.log.Error("relay stopping: an event cannot be published", "error", runErr)
+	}
+	stopDiscovering()
+	<-discovered // no reader starts from now on, so waiting for the readers cannot race with a new one
+	r.shutdown(&readers, runErr)
+	return runErr
+}
+
+// discover takes leases now, every ScanEvery and whenever a shard was read to its end (its children may start
+// then), until ctx ends. The readers it starts are added to readers and report a fatal error on fatal.
+func (r *Relay) discover(ctx context.Context, arn string, readers *sync.WaitGroup, fatal chan<- error) {
+	finished := make(chan struct{}, 1)
 	scan := time.NewTicker(r.cfg.ScanEvery)
 	defer scan.Stop()
-	renew := time.NewTicker(r.cfg.LeaseTTL / 3)
-	defer renew.Stop()
-	r.assign(ctx, arn, &wg, fatal, finished)
-	var runErr error
-loop:
 	for {
+		r.assign(ctx, arn, readers, fatal, finished)
 		select {
 		case <-ctx.Done():
-			break loop
-		case runErr = <-fatal:
-			r.log.Error("relay stopping: an event cannot be published", "error", runErr)
-			break loop
+			return
 		case <-scan.C:
-			r.assign(ctx, arn, &wg, fatal, finished)
 		case <-finished:
-			r.assign(ctx, arn, &wg, fatal, finished) // the children of a finished shard may start now
-		case <-renew.C:
-			r.renewAll(ctx)
 		}
 	}
-	r.shutdown(&wg, runErr)
-	return runErr
 }
 
 // streamARN waits until the journal table and its stream exist; it fails only when ctx ends.
@@ -314,10 +330,12 @@ func (r *Relay) take(ctx context.Context, arn string, s stream.Shard, seen *leas
 		delete(r.readers, s.ID)
 		r.metrics.shardsOwned.Set(float64(len(r.readers)))
 		r.mu.Unlock()
+		// Cancelled before the release, so that a renewal refused because of the release sees the reader
+		// ended and does not count it as a lost lease. The cause of an earlier cancellation is kept.
+		cancel(nil)
 		if !errors.Is(context.Cause(work), lease.ErrLost) {
 			r.release(rd.current())
 		}
-		cancel(nil)
 		switch {
 		case err != nil:
 			select {
@@ -357,30 +375,4 @@ func (r *Relay) countStreamError(err error) string {
 	}
 	r.metrics.streamErrors.WithLabelValues(kind).Inc()
 	return kind
-}
-
-// renewAll extends every held lease; a reader whose lease was taken, or expired while renewals failed, stops.
-func (r *Relay) renewAll(ctx context.Context) {
-	r.mu.Lock()
-	readers := make([]*reader, 0, len(r.readers))
-	for _, rd := range r.readers {
-		readers = append(readers, rd)
-	}
-	r.mu.Unlock()
-	for _, rd := range readers {
-		l := rd.current()
-		nl, err := r.leases.Renew(ctx, l, r.cfg.LeaseTTL)
-		switch {
-		case err == nil:
-			rd.setLease(nl)
-		case errors.Is(err, lease.ErrLost):
-			rd.lost(err)
-		case ctx.Err() != nil:
-			return
-		case time.Now().After(l.Expires):
-			rd.lost(fmt.Errorf("lease expired while renewals failed: %w", err))
-		default:
-			r.log.Warn("renew lease failed; retrying", "shard", l.ShardID, "error", err)
-		}
-	}
 }
