@@ -71,6 +71,9 @@ type Hit struct {
 	Text       string
 	Highlight  string
 	PostedAt   time.Time
+	// Seq is the room seq of the event that posted the message (0 for documents indexed before it was kept): a
+	// hit is shown only once the views applied its room up to it. It is not part of the answer.
+	Seq int64
 }
 
 // MessageKey is a position in a room's messages or in search results, both newest first: the next page starts
@@ -102,6 +105,8 @@ type Views interface {
 	Account(ctx context.Context, id string) (Account, error)
 	// MemberRooms returns the ids of the rooms the caller is a member of.
 	MemberRooms(ctx context.Context, caller string) ([]string, error)
+	// AppliedSeqs returns the seq up to which the views applied each of ids; an id they never applied is absent.
+	AppliedSeqs(ctx context.Context, ids []string) (map[string]int64, error)
 }
 
 // SearchQuery is a search over message text within rooms.

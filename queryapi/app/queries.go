@@ -54,6 +54,12 @@ func (q *Queries) Account(ctx context.Context, o Options, id string) (Account, F
 // Search finds messages by text in the rooms the caller is a member of, or in room only (a room the caller is not
 // a member of finds nothing), newest first. Membership comes from the views, so a query consistent with a write
 // waits for both read models.
+//
+// The views are the one authority on who sees what: the index may have applied a room further than the views (a
+// removal and the messages after it, while the views lag), so a hit is shown only when the views applied its room
+// up to the hit's seq. Hidden hits do not shorten a page while visible ones follow: Search reads on, in at most
+// maxSearchRounds reads of the index, and a page comes out short only when those run out; its cursor then
+// continues after the last hit read, so paging goes on from there.
 func (q *Queries) Search(ctx context.Context, o Options, text, room string, after *MessageKey, limit int) (Page[Hit], Fresh, error) {
 	fresh := q.await(ctx, o.ConsistentWith, ModelViews, ModelSearch)
 	rooms, err := q.cfg.Views.MemberRooms(ctx, o.Caller)
@@ -69,12 +75,82 @@ func (q *Queries) Search(ctx context.Context, o Options, text, room string, afte
 	if len(rooms) == 0 {
 		return Page[Hit]{}, fresh, nil
 	}
-	hits, err := q.cfg.Search.Search(ctx, SearchQuery{Text: text, Rooms: rooms, After: after, Limit: limit + 1})
+	page, err := q.visibleHits(ctx, SearchQuery{Text: text, Rooms: rooms, After: after, Limit: limit})
 	if err != nil {
 		return Page[Hit]{}, fresh, fmt.Errorf("search for %s: %w", o.Caller, err)
 	}
-	return pageOf(hits, limit, func(h Hit) MessageKey { return MessageKey{PostedAt: h.PostedAt, ID: h.MessageID} }), fresh, nil
+	return page, fresh, nil
 }
+
+// Bounds of the reads of one search page.
+const (
+	// maxSearchRounds is how often one page reads the index, when hidden hits left it short.
+	maxSearchRounds = 4
+	// maxSearchBatch is the most hits one read asks for; each round asks for twice the last, from limit+1.
+	maxSearchBatch = 1000
+)
+
+// visibleHits reads the page of hits of sq (sq.Limit is the page size) that the views vouch for. It walks the
+// index's hits in order from sq.After: a visible hit joins the page, a hidden one is passed over; once the page is
+// full, any further hit means a next page, which starts after the page's last item (so the hidden hits read past
+// it are looked at again by the next page, when the views may have caught up). When the rounds run out first, the
+// page is short and continues after the last hit read, so no hit is skipped or repeated and paging always moves
+// on.
+func (q *Queries) visibleHits(ctx context.Context, sq SearchQuery) (Page[Hit], error) {
+	limit := sq.Limit
+	var items []Hit
+	pos := sq.After
+	batch := limit + 1
+	for round := 0; round < maxSearchRounds; round++ {
+		hits, err := q.cfg.Search.Search(ctx, SearchQuery{Text: sq.Text, Rooms: sq.Rooms, After: pos, Limit: batch})
+		if err != nil {
+			return Page[Hit]{}, err
+		}
+		applied, err := q.appliedSeqs(ctx, hits)
+		if err != nil {
+			return Page[Hit]{}, err
+		}
+		for _, h := range hits {
+			if len(items) == limit {
+				// h follows a full page: there is a next one.
+				return Page[Hit]{Items: items, Next: hitKey(items[limit-1])}, nil
+			}
+			if h.Seq <= applied[h.RoomID] {
+				items = append(items, h)
+			}
+			pos = hitKey(h)
+		}
+		if len(hits) < batch {
+			// The index has no more: this is the last page.
+			return Page[Hit]{Items: items}, nil
+		}
+		batch = min(2*batch, maxSearchBatch)
+	}
+	// The rounds ran out with more hits to read: continue after the last one read.
+	return Page[Hit]{Items: items, Next: pos}, nil
+}
+
+// appliedSeqs reads, in one query, how far the views applied the rooms of hits.
+func (q *Queries) appliedSeqs(ctx context.Context, hits []Hit) (map[string]int64, error) {
+	if len(hits) == 0 {
+		return nil, nil
+	}
+	seen := make(map[string]bool)
+	var ids []string
+	for _, h := range hits {
+		if !seen[h.RoomID] {
+			seen[h.RoomID] = true
+			ids = append(ids, h.RoomID)
+		}
+	}
+	applied, err := q.cfg.Views.AppliedSeqs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("how far the views applied %d rooms: %w", len(ids), err)
+	}
+	return applied, nil
+}
+
+func hitKey(h Hit) *MessageKey { return &MessageKey{PostedAt: h.PostedAt, ID: h.MessageID} }
 
 // pageOf makes the page of items, read with one more than limit: when that one came, the page stops at limit and
 // continues after the key of its last item.

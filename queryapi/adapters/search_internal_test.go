@@ -1,0 +1,28 @@
+package adapters
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/cqrses-aws/pipeline/queryapi/app"
+)
+
+// TestDecodeHitsReadsSeq: a hit carries its document's seq; a document indexed before seq was kept counts as 0.
+func TestDecodeHitsReadsSeq(t *testing.T) {
+	t.Parallel()
+	answer := []byte(`{"hits":{"hits":[
+		{"_source":{"message_id":"m2","room_id":"r1","text":"b","posted_at":"2026-11-26T09:00:00.123456789Z","seq":42},
+		 "highlight":{"text":["<em>b</em>"]}},
+		{"_source":{"message_id":"m1","room_id":"r1","text":"a","posted_at":"2026-11-26T08:00:00Z"}}]}}`)
+	hits, err := decodeHits(answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 2 || hits[0].Seq != 42 || hits[1].Seq != 0 || hits[0].Highlight != "<em>b</em>" ||
+		hits[0].PostedAt.Nanosecond() != 123456000 {
+		t.Errorf("decoded %+v, want m2 at seq 42 (microseconds), m1 at seq 0", hits)
+	}
+	if body := searchBody(app.SearchQuery{Text: "x", Rooms: []string{"r1"}, Limit: 1}); !slices.Contains(body["_source"].([]string), "seq") {
+		t.Errorf("_source %v does not ask for seq", body["_source"])
+	}
+}
