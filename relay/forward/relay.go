@@ -29,9 +29,9 @@ type Config struct {
 	// Owner names this instance in the leases (default: host name, process id and a random suffix).
 	Owner string
 	// LeaseTTL is how long a lease lasts unrenewed (default 10s); a dead instance's shards are taken over after
-	// it. Leases are renewed every third of it.
+	// it. Leases are renewed every third of it, on a schedule apart from ScanEvery's.
 	LeaseTTL time.Duration
-	// ScanEvery is how often shards and leases are looked at (default 2s).
+	// ScanEvery is how often shards and leases are looked at to take free or expired leases (default 2s).
 	ScanEvery time.Duration
 	// IdleWait is the pause after an empty page of an open shard (default 250ms).
 	IdleWait time.Duration
