@@ -1,11 +1,17 @@
 package search_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/valyala/fastjson"
+
+	"github.com/cqrses-aws/pipeline/internal/benchkit"
 	"github.com/cqrses-aws/pipeline/internal/eventgen"
 	"github.com/cqrses-aws/pipeline/projectors/projection"
 	"github.com/cqrses-aws/pipeline/projectors/readmodel"
@@ -166,4 +172,128 @@ func bulkFinalDocs(tb testing.TB, cl search.Client, index string, model *readmod
 		}
 	}
 	flush()
+}
+
+// Sizes of the million-aggregates benchmark: 500,000 accounts with one event each, then 500,000 rooms with two
+// (created, one message by one of the accounts), in batches of a build's default size.
+const (
+	millionAccounts = 500_000
+	millionRooms    = 500_000
+	millionBatch    = 20_000
+)
+
+// timingClient adds up the time of the bookkeeping requests (state documents and the renames marker) and
+// records the largest request body of any kind.
+type timingClient struct {
+	search.Client
+	mu          sync.Mutex
+	largest     int
+	bookkeeping time.Duration
+}
+
+func (c *timingClient) observe(body []byte, start time.Time) {
+	bookkeeping := bytes.Contains(body, []byte(`"state:`)) || bytes.Contains(body, []byte(`"renames"`))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.largest = max(c.largest, len(body))
+	if bookkeeping {
+		c.bookkeeping += time.Since(start)
+	}
+}
+
+func (c *timingClient) Bulk(ctx context.Context, index string, body []byte) ([]byte, error) {
+	defer c.observe(body, time.Now())
+	return c.Client.Bulk(ctx, index, body)
+}
+
+func (c *timingClient) Mget(ctx context.Context, index string, body []byte) ([]byte, error) {
+	defer c.observe(body, time.Now())
+	return c.Client.Mget(ctx, index, body)
+}
+
+func (c *timingClient) Search(ctx context.Context, index string, body []byte) ([]byte, error) {
+	defer c.observe(body, time.Now())
+	return c.Client.Search(ctx, index, body)
+}
+
+// BenchmarkRatioSearchMillionAggregates replays 1,000,000 distinct aggregates (half accounts, half rooms with
+// one message each; 1.5 million events) straight into a search target, batch by batch as the runner applies a
+// build, and records the largest request body it sent against the 5 MiB target (a miss fails the benchmark),
+// and the share of the wall time spent in bookkeeping requests (state documents and renames marker).
+func BenchmarkRatioSearchMillionAggregates(b *testing.B) {
+	server := openSearchClient(b)
+	for b.Loop() {
+		cl := &timingClient{Client: server}
+		p := newProjection(b, cl, search.Config{})
+		tgt, err := p.Open(context.Background(), p.Version())
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := newStream(77)
+		account := func(i int) string { return fmt.Sprintf("acct-%07d", i) }
+		start := time.Now()
+		var batch []projection.Event
+		flush := func() {
+			commitBatch(b, tgt, batch)
+			batch = batch[:0]
+		}
+		for i := range millionAccounts {
+			batch = append(batch, s.ev(account(i), &schemas.AccountRegisteredV1{Name: fmt.Sprintf("user %d", i)}))
+			if len(batch) == millionBatch {
+				flush()
+			}
+		}
+		for i := range millionRooms {
+			room := s.newID("room-")
+			batch = append(batch,
+				s.ev(room, &schemas.RoomCreatedV1{Name: fmt.Sprintf("room %d", i), CreatedBy: account(i)}),
+				s.ev(room, &schemas.MessagePostedV1{MessageID: s.newID("msg-"), AuthorID: account(i), Text: "hello world"}))
+			if len(batch) >= millionBatch {
+				flush()
+			}
+		}
+		flush()
+		wall := time.Since(start)
+		b.StopTimer()
+		checkMillion(b, server, p.Index(p.Version()), account(millionAccounts-1))
+
+		largestMiB := float64(cl.largest) / (1 << 20)
+		share := cl.bookkeeping.Seconds() / wall.Seconds()
+		b.ReportMetric(largestMiB, "largest-request-MiB")
+		b.ReportMetric(100*share, "bookkeeping-%")
+		b.ReportMetric(float64(millionAccounts+2*millionRooms)/wall.Seconds(), "events/s")
+		benchkit.Save(b, "search_1m_aggregates_bookkeeping_share", benchkit.Result{
+			Value: cl.bookkeeping.Seconds(), Reference: wall.Seconds(), Ratio: share, Unit: "s",
+			Note: fmt.Sprintf("time in state document and renames marker requests over the wall time of a replay of "+
+				"%d accounts and %d rooms with one message (%d events, batches of %d)",
+				millionAccounts, millionRooms, millionAccounts+2*millionRooms, millionBatch),
+		}, nil)
+		benchkit.Save(b, "search_1m_aggregates_largest_request", benchkit.Result{
+			Value: largestMiB, Reference: 5, Ratio: largestMiB / 5, Unit: "MiB",
+			Note: "target ratio <= 1: largest request body (bulk, mget, search) of the same replay over 5 MiB",
+		}, nil)
+		if largestMiB > 5 {
+			b.Errorf("largest request %.2f MiB, over the 5 MiB target", largestMiB)
+		}
+		b.StartTimer()
+	}
+}
+
+// checkMillion checks that the replay left one message document per room and the last account applied.
+func checkMillion(b *testing.B, cl search.Client, index, lastAccount string) {
+	b.Helper()
+	c := context.Background()
+	if err := cl.Refresh(c, index); err != nil {
+		b.Fatal(err)
+	}
+	raw, err := cl.Search(c, index, []byte(`{"size":0,"track_total_hits":true,"query":{"term":{"kind":"message"}}}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n := fastjson.MustParseBytes(raw).GetInt("hits", "total", "value"); n != millionRooms {
+		b.Fatalf("%d message documents, want %d", n, millionRooms)
+	}
+	if seqs, err := search.AppliedSeqs(c, cl, index, []string{lastAccount}); err != nil || seqs[lastAccount] != 1 {
+		b.Fatalf("AppliedSeqs(%s) = %v, %v; want 1", lastAccount, seqs, err)
+	}
 }
