@@ -76,8 +76,8 @@ func TestKillNineMidBatchThenRestart(t *testing.T) {
 }
 
 // TestCommandLine drives the admin commands against a running `projectors run`: status shows lag 0 and the
-// dead-lettered event, dlq list prints it, rebuild builds version 2 while the process serves, and status then
-// shows version 2 live.
+// dead-lettered event, dlq list prints it, rebuild builds the next version while the process serves, and status
+// then shows that version live.
 func TestCommandLine(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, 2)
@@ -90,7 +90,10 @@ func TestCommandLine(t *testing.T) {
 	h.waitCaughtUp(3*time.Minute, h.views, h.index)
 
 	code, out := h.command("status")
-	for _, want := range []string{h.views.Name() + ": live v1, dlq 1", h.index.Name() + ": live v1, dlq 1"} {
+	for _, want := range []string{
+		fmt.Sprintf("%s: live v%d, dlq 1", h.views.Name(), h.views.Version()),
+		fmt.Sprintf("%s: live v%d, dlq 1", h.index.Name(), h.index.Version()),
+	} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Fatalf("status = %d, want 0 and %q in:\n%s", code, want, out)
 		}
@@ -108,7 +111,7 @@ func TestCommandLine(t *testing.T) {
 		t.Fatalf("dlq list = %d:\n%s", code, out)
 	}
 	code, out = h.command("rebuild", h.index.Name())
-	if code != 0 || !strings.Contains(out, h.index.Name()+": version 2 is live") {
+	if want := fmt.Sprintf("%s: version %d is live", h.index.Name(), h.index.Version()+1); code != 0 || !strings.Contains(out, want) {
 		t.Fatalf("rebuild = %d:\n%s", code, out)
 	}
 	code, out = h.command("rebuild", "nope")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cqrses-aws/pipeline/internal/kafka"
 	"github.com/cqrses-aws/pipeline/internal/platform/logging"
+	"github.com/cqrses-aws/pipeline/projectors/projection"
 	"github.com/cqrses-aws/pipeline/projectors/runner"
 	"github.com/cqrses-aws/pipeline/projectors/supervisor"
 )
@@ -72,20 +73,16 @@ func (t *toolMain) Run(ctx context.Context) error {
 			return err
 		}
 		if t.args[0] == "list" {
-			records, err := sup.DeadLetters(ctx, p)
-			if err != nil {
-				return err
-			}
-			printDeadLetters(t.out, records)
-			return nil
+			return listDeadLetters(ctx, t.out, sup, p)
 		}
 		rep, err := sup.Redrive(ctx, p)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(t.out, "%s: applied %d, already applied %d, still failing %d, aggregates unparked %d\n",
+		fmt.Fprintf(t.out, "%s: applied %d, already applied %d, still failing %d, aggregates unparked %d",
 			p.Name(), rep.Applied, rep.Skipped, rep.Failed, rep.Unparked)
-		return nil
+		if rep.StillParked > 0 {
+			fmt.Fprintf(t.out, ", left parked (dead letters kept arriving; run again) %d", rep.StillParked)
+		}
+		fmt.Fprintln(t.out)
+		return err
 	}
 }
 
@@ -119,17 +116,27 @@ func (t *toolMain) status(ctx context.Context, sup *supervisor.Supervisor, d *de
 	return errors.Join(errs...)
 }
 
-// printDeadLetters prints one line per dead-lettered record: where it came from, its aggregate and why.
-func printDeadLetters(out io.Writer, records []*kgo.Record) {
+// listDeadLetters prints one line per dead-lettered record (where it came from, its aggregate and why) as it
+// streams the topic, then the count.
+func listDeadLetters(ctx context.Context, out io.Writer, sup *supervisor.Supervisor, p projection.Projection) error {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "DLQ OFFSET\tFROM\tAGGREGATE\tREASON\tERROR")
-	for _, r := range records {
-		from := fmt.Sprintf("%s/%s@%s", hdr(r, runner.HeaderDLQTopic), hdr(r, runner.HeaderDLQPartition), hdr(r, runner.HeaderDLQOffset))
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", r.Offset, from, r.Key, hdr(r, runner.HeaderDLQReason),
-			strings.ReplaceAll(hdr(r, runner.HeaderDLQError), "\n", " "))
+	n := 0
+	err := sup.EachDeadLetters(ctx, p, func(records []*kgo.Record) error {
+		for _, r := range records {
+			from := fmt.Sprintf("%s/%s@%s", hdr(r, runner.HeaderDLQTopic), hdr(r, runner.HeaderDLQPartition), hdr(r, runner.HeaderDLQOffset))
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", r.Offset, from, r.Key, hdr(r, runner.HeaderDLQReason),
+				strings.ReplaceAll(hdr(r, runner.HeaderDLQError), "\n", " "))
+		}
+		n += len(records)
+		return w.Flush()
+	})
+	if err != nil {
+		return err
 	}
 	_ = w.Flush()
-	fmt.Fprintf(out, "%d dead-lettered events\n", len(records))
+	fmt.Fprintf(out, "%d dead-lettered events\n", n)
+	return nil
 }
 
 func hdr(r *kgo.Record, key string) string {

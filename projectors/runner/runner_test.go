@@ -109,7 +109,7 @@ func TestPoisonEventGoesToTheDLQParksItsAggregateAndRedriveAppliesIt(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := r.Redrive(context.Background(), dead)
+	rep, err := r.Redrive(context.Background(), runner.NewDLQ(cfg.Kafka, projection.DLQTopic(prefix, cfg.Name)))
 	if err != nil {
 		t.Fatalf("Redrive: %v", err)
 	}

@@ -2,71 +2,36 @@ package supervisor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/cqrses-aws/pipeline/internal/kafka"
 	"github.com/cqrses-aws/pipeline/projectors/projection"
 	"github.com/cqrses-aws/pipeline/projectors/runner"
 )
 
-type listed = kadm.ListedOffset
+// deadLetterChunk is how many dead letters EachDeadLetters hands over at a time.
+const deadLetterChunk = 1000
 
-// DeadLetters returns every record in p's dead-letter topic, oldest first, as of now (records added while it
-// reads are left for the next call). It fails when Kafka cannot be read.
-func (s *Supervisor) DeadLetters(ctx context.Context, p projection.Projection) ([]*kgo.Record, error) {
-	topic := projection.DLQTopic(s.cfg.Runner.Kafka.TopicPrefix, p.Name())
-	ends, err := s.adm.ListEndOffsets(ctx, topic)
-	if err == nil {
-		err = ends.Error()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list end offsets of %s: %w", topic, err)
-	}
-	want := map[int32]int64{}
-	start := map[string]map[int32]kgo.Offset{topic: {}}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			want[o.Partition] = o.Offset
-			start[topic][o.Partition] = kgo.NewOffset().AtStart()
-		}
-	})
-	if len(want) == 0 {
-		return nil, nil
-	}
-	cl, err := kafka.NewClient(s.cfg.Runner.Kafka, kgo.ConsumePartitions(start))
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
-	var out []*kgo.Record
-	for len(want) > 0 {
-		fetches := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("read %s: %w", topic, err)
-		}
-		var fetchErr error
-		fetches.EachError(func(_ string, _ int32, err error) { fetchErr = errors.Join(fetchErr, err) })
-		if fetchErr != nil {
-			return nil, fmt.Errorf("read %s: %w", topic, fetchErr)
-		}
-		fetches.EachRecord(func(r *kgo.Record) {
-			if end, ok := want[r.Partition]; ok && r.Offset < end {
-				out = append(out, r)
-				if r.Offset+1 >= end {
-					delete(want, r.Partition)
-				}
-			}
-		})
-	}
-	return out, nil
+// dlq returns p's dead-letter topic.
+func (s *Supervisor) dlq(p projection.Projection) *runner.DLQ {
+	return runner.NewDLQ(s.cfg.Runner.Kafka, projection.DLQTopic(s.cfg.Runner.Kafka.TopicPrefix, p.Name()))
 }
 
-// Redrive applies p's dead-lettered records to its live version with the code now running (see
-// runner.Runner.Redrive). It fails when there is no live version, or Kafka or the target fail.
+// EachDeadLetters calls fn with the records in p's dead-letter topic as of now, oldest first, a bounded number at
+// a time (records added while it reads are left for the next call). It fails when Kafka cannot be read, or with
+// fn's first error.
+func (s *Supervisor) EachDeadLetters(ctx context.Context, p projection.Projection, fn func([]*kgo.Record) error) error {
+	log := s.dlq(p)
+	ends, err := log.Ends(ctx)
+	if err != nil {
+		return err
+	}
+	return log.Read(ctx, nil, ends, deadLetterChunk, fn)
+}
+
+// Redrive applies p's dead-lettered records to its live version with the code now running, streaming the topic
+// (see runner.Runner.Redrive). It fails when there is no live version, or Kafka or the target fail.
 func (s *Supervisor) Redrive(ctx context.Context, p projection.Projection) (runner.RedriveReport, error) {
 	live, ok, err := p.Live(ctx)
 	if err != nil {
@@ -74,10 +39,6 @@ func (s *Supervisor) Redrive(ctx context.Context, p projection.Projection) (runn
 	}
 	if !ok {
 		return runner.RedriveReport{}, fmt.Errorf("%s has no live version to redrive into", p.Name())
-	}
-	records, err := s.DeadLetters(ctx, p)
-	if err != nil {
-		return runner.RedriveReport{}, err
 	}
 	target, err := p.Open(ctx, live)
 	if err != nil {
@@ -90,5 +51,5 @@ func (s *Supervisor) Redrive(ctx context.Context, p projection.Projection) (runn
 	if err != nil {
 		return runner.RedriveReport{}, err
 	}
-	return r.Redrive(ctx, records)
+	return r.Redrive(ctx, s.dlq(p))
 }

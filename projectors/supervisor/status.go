@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+
 	"github.com/cqrses-aws/pipeline/projectors/projection"
 	"github.com/cqrses-aws/pipeline/projectors/runner"
 )
@@ -62,7 +64,7 @@ func (s *Supervisor) Status(ctx context.Context, p projection.Projection) (Statu
 	if err != nil {
 		return st, fmt.Errorf("list offsets of %s: %w", dlq, err)
 	}
-	ends.Each(func(o listed) {
+	ends.Each(func(o kadm.ListedOffset) {
 		if o.Err == nil {
 			if start, ok := starts.Lookup(o.Topic, o.Partition); ok && start.Err == nil {
 				st.DLQ += o.Offset - start.Offset
