@@ -102,3 +102,14 @@ func sameBody(t *testing.T, a, b answer) bool {
 	jb, _ := json.Marshal(vb)
 	return string(ja) == string(jb)
 }
+
+// awaitApplied makes u, the caller whose command answered token, wait (bounded, failing the test when stale)
+// until both read models applied that write. Tokens count only for the caller they were minted for, so a
+// scenario where another caller reads the write waits this way first, then has the other caller query without
+// a token.
+func (u *user) awaitApplied(t *testing.T, token string) {
+	t.Helper()
+	a := u.get(t, "/v1/search", params("q", "awaitapplied", "consistent_with", token))
+	fresh(t, a)
+	expect(t, a, 200)
+}
