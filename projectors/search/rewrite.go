@@ -22,33 +22,63 @@ func (x *tx) rewrite(ctx context.Context, w *bulkWriter) ([]*message, error) {
 		return nil, fmt.Errorf("refresh %s: %w", x.t.index, err)
 	}
 	rooms := append(sortedKeys(x.renamedRooms), sortedKeys(x.deletedRooms)...)
-	query := []byte(`{"bool":{"filter":[{"term":{"kind":"message"}}],"should":[{"terms":{"room_id":`)
-	query = appendJSONStrings(query, rooms)
-	query = append(query, `}},{"terms":{"sender_id":`...)
-	query = appendJSONStrings(query, sortedKeys(x.renamedAccounts))
-	query = append(query, `}}],"minimum_should_match":1}}`...)
-
+	queries := rewriteQueries(rooms, sortedKeys(x.renamedAccounts), x.t.maxBody)
 	var rewritten []*message
-	err := scan(ctx, x.t.cl, x.t.index, query, "message_id", func(id string, version int64, src *fastjson.Value) error {
-		if _, own := x.msgs[id]; own {
-			return nil
-		}
-		m, err := decodeMessage(id, src, version)
+	seen := map[string]struct{}{}
+	var err error
+	for _, query := range queries {
+		err = scan(ctx, x.t.cl, x.t.index, query, "message_id", func(id string, version int64, src *fastjson.Value) error {
+			if _, own := x.msgs[id]; own {
+				return nil
+			}
+			if _, done := seen[id]; done {
+				return nil
+			}
+			seen[id] = struct{}{}
+			m, err := decodeMessage(id, src, version)
+			if err != nil {
+				return err
+			}
+			if !x.rewriteOne(m) {
+				return nil
+			}
+			if !m.deleted {
+				rewritten = append(rewritten, m)
+			}
+			return w.message(ctx, m)
+		})
 		if err != nil {
-			return err
+			break
 		}
-		if !x.rewriteOne(m) {
-			return nil
-		}
-		if !m.deleted {
-			rewritten = append(rewritten, m)
-		}
-		return w.message(ctx, m)
-	})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("rewrite messages: %w", err)
 	}
 	return rewritten, nil
+}
+
+// rewriteQueries returns the queries of the messages of rooms or sent by senders: one, or more when the ids
+// would make a search body longer than maxBody (a message that two of them find is written once).
+func rewriteQueries(rooms, senders []string, maxBody int) [][]byte {
+	const overhead = 512 // the query around the ids and the search around the query
+	build := func(rooms, senders []string) []byte {
+		query := []byte(`{"bool":{"filter":[{"term":{"kind":"message"}}],"should":[{"terms":{"room_id":`)
+		query = appendJSONStrings(query, rooms)
+		query = append(query, `}},{"terms":{"sender_id":`...)
+		query = appendJSONStrings(query, senders)
+		return append(query, `}}],"minimum_should_match":1}}`...)
+	}
+	if all := build(rooms, senders); len(all)+overhead <= maxBody {
+		return [][]byte{all}
+	}
+	var queries [][]byte
+	for _, chunk := range idChunks(rooms, maxBody, overhead) {
+		queries = append(queries, build(chunk, nil))
+	}
+	for _, chunk := range idChunks(senders, maxBody, overhead) {
+		queries = append(queries, build(nil, chunk))
+	}
+	return queries
 }
 
 // rewriteOne updates a stored message for the batch and reports whether it needs writing.
