@@ -37,6 +37,9 @@ type ProjectorsConfig struct {
 	Partitions int32 `env:"KAFKA_TOPIC_PARTITIONS" envDefault:"12"`
 	// PollInterval is how often the live versions and the lag are checked.
 	PollInterval time.Duration `env:"PROJECTORS_POLL_INTERVAL" envDefault:"2s"`
+	// SessionTimeout is how long the group coordinator waits for a silent projectors process (killed, partitioned
+	// off) before it hands that process's partitions to the others: the most a crash stalls them.
+	SessionTimeout time.Duration `env:"PROJECTORS_SESSION_TIMEOUT" envDefault:"10s"`
 	// DrainTimeout bounds the wait for an old version's consumers to leave before it is dropped.
 	DrainTimeout time.Duration `env:"PROJECTORS_DRAIN_TIMEOUT" envDefault:"1m"`
 	// TablePrefix names the journal table (<prefix>-journal) gaps are filled from, as the writer does.
@@ -65,6 +68,10 @@ func (p ProjectorsConfig) Validate() error {
 	}
 	if p.PollInterval <= 0 || p.DrainTimeout <= 0 {
 		errs = append(errs, errors.New("PROJECTORS_POLL_INTERVAL and PROJECTORS_DRAIN_TIMEOUT must be positive"))
+	}
+	// The brokers refuse a session outside group.min/max.session.timeout.ms (6 s to 30 min by default).
+	if p.SessionTimeout < 6*time.Second || p.SessionTimeout > 30*time.Minute {
+		errs = append(errs, errors.New("PROJECTORS_SESSION_TIMEOUT must be between 6s and 30m"))
 	}
 	if p.TablePrefix == "" {
 		errs = append(errs, errors.New("DYNAMODB_TABLE_PREFIX is required"))

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
 	"github.com/cqrses-aws/pipeline/internal/platform/awsclient"
@@ -109,12 +111,22 @@ func (d *deps) supervisor(cfg Config, log *slog.Logger, reg prometheus.Registere
 	return supervisor.New(supervisor.Config{
 		Runner: runner.Config{
 			Kafka: cfg.Kafka, BatchSize: cfg.Projectors.BatchSize, Journal: d.journal, Logger: log, Metrics: metrics,
+			ClientOpts: sessionOpts(cfg.Projectors.SessionTimeout),
 		},
 		BuildBatchSize: cfg.Projectors.BuildBatchSize,
 		Partitions:     cfg.Projectors.Partitions,
 		PollInterval:   cfg.Projectors.PollInterval,
 		DrainTimeout:   cfg.Projectors.DrainTimeout,
 	})
+}
+
+// sessionOpts are the consumer group session settings for timeout: heartbeats a tenth of it apart, as the
+// coordinator needs several missed ones before it gives up on a member. Zero keeps the client's defaults.
+func sessionOpts(timeout time.Duration) []kgo.Opt {
+	if timeout <= 0 {
+		return nil
+	}
+	return []kgo.Opt{kgo.SessionTimeout(timeout), kgo.HeartbeatInterval(timeout / 10)}
 }
 
 // close releases what openDeps opened itself (not what svc owns).

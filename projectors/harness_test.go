@@ -50,7 +50,7 @@ func newHarness(t *testing.T, partitions int32) *harness {
 		Postgres: st.Postgres, Search: st.Search}
 	cfg.Kafka.TopicPrefix = testkit.EventTopics(t, partitions)
 	cfg.Projectors = ProjectorsConfig{BatchSize: 1000, Partitions: partitions, PollInterval: 200 * time.Millisecond,
-		DrainTimeout: 30 * time.Second, TablePrefix: "none", SnapshotBucket: "none",
+		DrainTimeout: 30 * time.Second, SessionTimeout: 10 * time.Second, TablePrefix: "none", SnapshotBucket: "none",
 		ViewsName: "v" + unique, SearchName: "s" + unique}
 	h := &harness{t: t, cfg: cfg, gen: eventgen.New(eventgen.Config{Seed: time.Now().UnixNano(), Accounts: 200, Rooms: 40})}
 	ctx := context.Background()

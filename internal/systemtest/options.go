@@ -24,6 +24,9 @@ type Options struct {
 	// Writers is the number of writer processes to start, all on the same journal tables and bucket, as behind a
 	// load balancer with no sticky routing; default 1. The first is named "writer", the others "writer-2", ….
 	Writers int
+	// Projectors is the number of `projectors run` processes to start, all in the same consumer groups (they
+	// share the partitions); default 1. The first is named "projectors", the others "projectors-2", ….
+	Projectors int
 	// QueryAPIs are the query API processes to start, all on the same read models; default one named "queryapi".
 	QueryAPIs []QueryAPI
 	// RelayScanInterval, RelayIdleWait and RelayLeaseTTL are the relay's RELAY_SCAN_INTERVAL,
@@ -33,7 +36,7 @@ type Options struct {
 	ProjectorsPollInterval time.Duration
 	// Env adds variables to a service's environment by process name ("writer", "relay", "projectors" or a
 	// query API's Name), after everything Start sets. "writer" names every writer process; "writer-2", … name
-	// one of them and come after it.
+	// one of them and come after it; the same for "projectors".
 	Env map[string]map[string]string
 	// WaitPipeline makes Start, after every service is ready, register an account through the writer and wait
 	// until both projections applied it with no lag: the proof that the relay and the projectors are connected.
@@ -59,6 +62,9 @@ func (o Options) withDefaults() Options {
 	if o.Writers == 0 {
 		o.Writers = 1
 	}
+	if o.Projectors == 0 {
+		o.Projectors = 1
+	}
 	if len(o.QueryAPIs) == 0 {
 		o.QueryAPIs = []QueryAPI{{Name: "queryapi"}}
 	}
@@ -77,6 +83,9 @@ func (o Options) Validate() error {
 	}
 	if o.Writers < 0 {
 		errs = append(errs, errors.New("the writer count must not be negative"))
+	}
+	if o.Projectors < 0 {
+		errs = append(errs, errors.New("the projectors count must not be negative"))
 	}
 	seen := map[string]bool{"relay": true, "projectors": true}
 	for _, w := range writerNames(o.Writers) {
@@ -97,23 +106,30 @@ func (o Options) Validate() error {
 }
 
 // writerNames returns the process names of n writers: "writer", then "writer-2", "writer-3", ….
-func writerNames(n int) []string {
+func writerNames(n int) []string { return replicaNames("writer", n) }
+
+// replicaNames names n processes of one service: name, name-2, name-3, ….
+func replicaNames(name string, n int) []string {
 	names := make([]string, 0, max(n, 0))
 	for i := range n {
 		if i == 0 {
-			names = append(names, "writer")
+			names = append(names, name)
 			continue
 		}
-		names = append(names, fmt.Sprintf("writer-%d", i+1))
+		names = append(names, fmt.Sprintf("%s-%d", name, i+1))
 	}
 	return names
 }
 
 // envOf returns the extra environments of the process name, later ones winning: a writer's are Env["writer"],
-// then its own name's when it is not the first; any other process's is its name's.
+// then its own name's when it is not the first, and the same for the projectors; any other process's is its
+// name's.
 func (o Options) envOf(name string) []map[string]string {
 	if name != "writer" && slices.Contains(writerNames(o.Writers), name) {
 		return []map[string]string{o.Env["writer"], o.Env[name]}
+	}
+	if name != "projectors" && slices.Contains(replicaNames("projectors", o.Projectors), name) {
+		return []map[string]string{o.Env["projectors"], o.Env[name]}
 	}
 	return []map[string]string{o.Env[name]}
 }

@@ -23,27 +23,33 @@ func (s *System) waitPipeline(tb testing.TB, secret string) {
 	tb.Helper()
 	s.registerProbe(tb, secret)
 	testkit.Eventually(tb, 2*time.Minute, "both projections applied the probe with no lag (projectors /metrics)", func() bool {
-		m := servicetest.Get(tb, s.Projectors+"/metrics")
-		if m.Code != http.StatusOK {
-			return false
-		}
+		// With several projectors processes, the probe's partition belongs to one of them: the applied counts
+		// add up, and every process must report no lag.
 		applied := map[string]float64{}
-		lagLines := 0
-		for _, line := range strings.Split(m.Body, "\n") {
-			name, labels, value, ok := sample(line)
-			switch {
-			case !ok:
-			case name == "projector_events_applied_total":
-				applied[labels] = value
-			case name == "projector_lag_records":
-				lagLines++
-				if value != 0 {
-					return false
+		for _, base := range s.AllProjectors {
+			m := servicetest.Get(tb, base+"/metrics")
+			if m.Code != http.StatusOK {
+				return false
+			}
+			lagLines := 0
+			for _, line := range strings.Split(m.Body, "\n") {
+				name, labels, value, ok := sample(line)
+				switch {
+				case !ok:
+				case name == "projector_events_applied_total":
+					applied[labels] += value
+				case name == "projector_lag_records":
+					lagLines++
+					if value != 0 {
+						return false
+					}
 				}
 			}
+			if lagLines == 0 {
+				return false
+			}
 		}
-		return lagLines > 0 &&
-			applied[fmt.Sprintf(`projector=%q`, s.Views)] >= 1 && applied[fmt.Sprintf(`projector=%q`, s.Search)] >= 1
+		return applied[fmt.Sprintf(`projector=%q`, s.Views)] >= 1 && applied[fmt.Sprintf(`projector=%q`, s.Search)] >= 1
 	})
 }
 

@@ -19,8 +19,9 @@ type System struct {
 	// Writer, Relay and Projectors are the base URLs ("http://127.0.0.1:port") of those services; Writer is the
 	// first writer's.
 	Writer, Relay, Projectors string
-	// Writers holds every writer's base URL, in start order (Options.Writers of them), Writer first.
-	Writers []string
+	// Writers holds every writer's base URL, in start order (Options.Writers of them), Writer first; AllProjectors
+	// every projectors process's, Projectors first.
+	Writers, AllProjectors []string
 	// Query is the base URL of the first query API; QueryAPIs holds every query API's, in Options order.
 	Query     string
 	QueryAPIs []string
@@ -30,7 +31,12 @@ type System struct {
 	TopicPrefix string
 	// Views and Search are the projections' names, which their schemas, indices and consumer groups start with.
 	Views, Search string
+
+	procs map[string]*servicetest.Process
 }
+
+// Process returns the process named name ("writer-2", "projectors-2", …), or nil when there is none.
+func (s *System) Process(name string) *servicetest.Process { return s.procs[name] }
 
 // Start builds the four services, creates the run's journal tables, snapshot bucket and event topics, starts
 // the writers, the relay, the projectors and the query APIs as processes, and waits until each answers /readyz
@@ -75,9 +81,11 @@ func Start(tb testing.TB, opts Options) *System {
 	run("relay", "relay", nil, journal, topics, durations(map[string]time.Duration{
 		"RELAY_SCAN_INTERVAL": opts.RelayScanInterval, "RELAY_IDLE_WAIT": opts.RelayIdleWait, "RELAY_LEASE_TTL": opts.RelayLeaseTTL,
 	}), map[string]string{"RELAY_LEASE_TABLE": s.LeaseTable, "DYNAMODB_CREATE_TABLES": "true"})
-	run("projectors", "projectors", []string{"run"}, journal, topics, views, durations(map[string]time.Duration{
-		"PROJECTORS_POLL_INTERVAL": opts.ProjectorsPollInterval,
-	}), map[string]string{"SNAPSHOT_BUCKET": s.Bucket})
+	for _, name := range replicaNames("projectors", opts.Projectors) {
+		run("projectors", name, []string{"run"}, journal, topics, views, durations(map[string]time.Duration{
+			"PROJECTORS_POLL_INTERVAL": opts.ProjectorsPollInterval,
+		}), map[string]string{"SNAPSHOT_BUCKET": s.Bucket})
+	}
 	for _, q := range opts.QueryAPIs {
 		// The query API reads no journal table and no topic, so it is told neither.
 		run("queryapi", q.Name, nil, rate, views, durations(map[string]time.Duration{
@@ -90,8 +98,13 @@ func Start(tb testing.TB, opts Options) *System {
 	for i, p := range procs {
 		bases[i] = "http://" + p.Addr(tb)
 	}
-	n := opts.Writers
-	s.Writers, s.Relay, s.Projectors, s.QueryAPIs = bases[:n], bases[n], bases[n+1], bases[n+2:]
+	n, m := opts.Writers, opts.Projectors
+	s.Writers, s.Relay, s.AllProjectors, s.QueryAPIs = bases[:n], bases[n], bases[n+1:n+1+m], bases[n+1+m:]
+	s.Projectors = s.AllProjectors[0]
+	s.procs = make(map[string]*servicetest.Process, len(procs))
+	for i, p := range procs {
+		s.procs[names[i]] = p
+	}
 	s.Writer = s.Writers[0]
 	s.Query = s.QueryAPIs[0]
 	for i, base := range bases {

@@ -31,13 +31,13 @@ type system struct {
 	fastQuery string
 }
 
-// startSystem starts two writers, relay, projectors and two query APIs on 3 partitions with short relay and
-// projector intervals, and waits until an event has gone all the way to both read models; everything is
+// startSystem starts two writers, relay, two projectors processes (sharing the partitions in the same consumer
+// groups) and two query APIs on 3 partitions with short relay and projector intervals, and waits until an event has gone all the way to both read models; everything is
 // stopped and removed when t ends.
 func startSystem(t *testing.T) *system {
 	t.Helper()
 	sys := systemtest.Start(t, systemtest.Options{
-		Name: "e2e", Secret: secret, Partitions: 3, Writers: 2,
+		Name: "e2e", Secret: secret, Partitions: 3, Writers: 2, Projectors: 2,
 		QueryAPIs: []systemtest.QueryAPI{
 			{Name: "queryapi", ConsistencyTimeout: consistencyTimeout},
 			{Name: "queryapi-fast", ConsistencyTimeout: fastTimeout},
