@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -71,7 +72,25 @@ func (u *user) exec(t *testing.T, method, path string, body any, want int) comma
 // execAt is exec on the writer at base, with headers as name, value pairs.
 func (u *user) execAt(t *testing.T, base, method, path string, body any, want int, headers ...string) command {
 	t.Helper()
-	return expectCommand(t, u.commandAt(t, base, method, path, body, headers...), want)
+	cmd := expectCommand(t, u.commandAt(t, base, method, path, body, headers...), want)
+	tokenOwners.Store(cmd.ConsistencyToken, u)
+	return cmd
+}
+
+// tokenOwners maps each consistency token the scenarios received to the user whose command it answered.
+var tokenOwners sync.Map
+
+// tokenFor returns what u passes as consistent_with to read the write token names. A token counts only for the
+// caller it was signed for (another caller's is no token at all, revealing nothing), so when token is another
+// user's, that user waits until both read models applied the write, and u reads without a token.
+func (u *user) tokenFor(t *testing.T, token string) string {
+	t.Helper()
+	owner, ok := tokenOwners.Load(token)
+	if token == "" || !ok || owner.(*user) == u {
+		return token
+	}
+	owner.(*user).awaitApplied(t, token)
+	return ""
 }
 
 // commandAt sends a command as u to the writer at base, with body as JSON (none when nil) and headers as name,
@@ -322,6 +341,7 @@ func decode[T any](t *testing.T, a answer) T {
 
 func (u *user) rooms(t *testing.T, token string) []roomItem {
 	t.Helper()
+	token = u.tokenFor(t, token)
 	var all []roomItem
 	cursor := ""
 	for pages := 0; ; pages++ {
@@ -341,6 +361,7 @@ func (u *user) rooms(t *testing.T, token string) []roomItem {
 
 func (u *user) room(t *testing.T, room, token string) answer {
 	t.Helper()
+	token = u.tokenFor(t, token)
 	a := u.get(t, "/v1/rooms/"+room, params("consistent_with", token))
 	fresh(t, a)
 	return a
@@ -348,6 +369,7 @@ func (u *user) room(t *testing.T, room, token string) answer {
 
 func (u *user) messages(t *testing.T, room, token string) answer {
 	t.Helper()
+	token = u.tokenFor(t, token)
 	a := u.get(t, "/v1/rooms/"+room+"/messages", params("limit", "100", "consistent_with", token))
 	fresh(t, a)
 	return a
@@ -355,6 +377,7 @@ func (u *user) messages(t *testing.T, room, token string) answer {
 
 func (u *user) search(t *testing.T, q, room, token string) searchPage {
 	t.Helper()
+	token = u.tokenFor(t, token)
 	a := u.get(t, "/v1/search", params("q", q, "room_id", room, "limit", "100", "consistent_with", token))
 	fresh(t, a)
 	return decode[searchPage](t, a)
@@ -362,6 +385,7 @@ func (u *user) search(t *testing.T, q, room, token string) searchPage {
 
 func (u *user) account(t *testing.T, id, token string) answer {
 	t.Helper()
+	token = u.tokenFor(t, token)
 	a := u.get(t, "/v1/accounts/"+url.PathEscape(id), params("consistent_with", token))
 	fresh(t, a)
 	return a

@@ -108,8 +108,13 @@ func neverWritten(t *testing.T, sys *system, frank *user, roomID, x string) {
 		t.Errorf("an applied token answered stale=%v after %s, want fresh within %s", a.stale(), a.Took, fastTimeout)
 	}
 
-	roomToken := consistency.Token{AggregateID: roomID, Seq: 1 << 40}.String()
-	accountToken := consistency.Token{AggregateID: frank.id, Seq: 1 << 40}.String()
+	// Signed for frank with the key the services derive from the shared secret, as the writer would sign them.
+	key, err := consistency.DeriveKey([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roomToken := key.Sign(frank.id, consistency.Token{AggregateID: roomID, Seq: 1 << 40})
+	accountToken := key.Sign(frank.id, consistency.Token{AggregateID: frank.id, Seq: 1 << 40})
 	for _, q := range []struct {
 		path, token string
 		params      url.Values
