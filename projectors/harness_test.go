@@ -130,6 +130,22 @@ func (h *harness) produce(n int) []schemas.Envelope {
 	return events
 }
 
+// produceOf generates the next event of type eventType, writes it to Kafka and remembers it; false when the
+// generator's state allows none now.
+func (h *harness) produceOf(eventType string) (schemas.Envelope, bool) {
+	h.t.Helper()
+	h.mu.Lock()
+	ev, ok := h.gen.NextOf(eventType)
+	if ok {
+		h.produced = append(h.produced, ev)
+	}
+	h.mu.Unlock()
+	if ok {
+		h.write([]schemas.Envelope{ev})
+	}
+	return ev, ok
+}
+
 // write writes events to Kafka as they are (duplicates included).
 func (h *harness) write(events []schemas.Envelope) {
 	h.t.Helper()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/cqrses-aws/pipeline/internal/platform/service/servicetest"
 	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
+	"github.com/cqrses-aws/pipeline/schemas"
 )
 
 // env is the environment of a projectors process on the harness's topics and names.
@@ -73,6 +75,60 @@ func TestKillNineMidBatchThenRestart(t *testing.T) {
 	servicetest.StartProcess(t, bin, "projectors-2", []string{"run"}, h.env())
 	h.waitCaughtUp(3*time.Minute, h.views, h.index)
 	h.checkModels("after kill -9 and a restart")
+}
+
+// TestRoomEventsStayLiveWhileAccountsKeepRenaming kills a projectors process with SIGKILL and starts another
+// while an account is renamed every 250 ms: a message posted once the new process consumes must be in the views
+// and in search within 10 s. (At start the room events wait for the account events that existed at the group
+// assignment; a steady account stream must not hold them back for as long as it goes on.)
+func TestRoomEventsStayLiveWhileAccountsKeepRenaming(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 4)
+	h.produce(2000)
+	env := h.env()
+	env["PROJECTORS_SESSION_TIMEOUT"] = "6s"
+	bin := servicetest.Binary(t, ".")
+	first := servicetest.StartProcess(t, bin, "projectors-1", []string{"run"}, env)
+	h.waitCaughtUp(3*time.Minute, h.views, h.index)
+
+	stop := make(chan struct{})
+	renaming := make(chan struct{})
+	go func() {
+		defer close(renaming)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			h.produceOf(schemas.TypeAccountRenamed)
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	defer func() { close(stop); <-renaming }()
+
+	first.Kill9()
+	before := h.applied()
+	servicetest.StartProcess(t, bin, "projectors-2", []string{"run"}, env)
+	testkit.Eventually(t, time.Minute, "the new process applying the renames", func() bool { return h.applied() > before+2 })
+	post, ok := h.produceOf(schemas.TypeMessagePosted)
+	if !ok {
+		t.Fatal("the generator cannot post a message")
+	}
+	var id string
+	if err := json.Unmarshal(post.Payload, &struct {
+		ID *string `json:"message_id"`
+	}{&id}); err != nil || id == "" {
+		t.Fatalf("message id of %s: %v", post.Payload, err)
+	}
+	posted := time.Now()
+	testkit.Eventually(t, 10*time.Second, "the message in the views and in search", func() bool {
+		_, inViews := h.viewsModel().Messages[id]
+		_, inSearch := h.searchModel().Messages[id]
+		return inViews && inSearch
+	})
+	t.Logf("the message posted under renames was visible in both models %s later", time.Since(posted).Round(time.Millisecond))
 }
 
 // TestCommandLine drives the admin commands against a running `projectors run`: status shows lag 0 and the

@@ -77,6 +77,16 @@ func (g *Generator) Next() schemas.Envelope {
 	return g.post(g.pickRoom())
 }
 
+// NextOf returns the next event with type eventType, as Next would make it had it drawn that type, with false
+// (and no event) when the state does not allow one now (an edit with no message to edit).
+func (g *Generator) NextOf(eventType string) (schemas.Envelope, bool) {
+	if len(g.accounts) == 0 || len(g.rooms) == 0 {
+		return schemas.Envelope{}, false
+	}
+	g.now = g.now.Add(time.Duration(1+g.rng.IntN(1000)) * time.Millisecond)
+	return g.try(eventType)
+}
+
 // pick draws an event type from the mix, or "" when the mix is empty.
 func (g *Generator) pick() string {
 	if g.total == 0 {
