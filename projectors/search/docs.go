@@ -18,7 +18,7 @@ import (
 // content with the newest sender name. A version is a signed 64-bit number, so the two seqs share 63 bits:
 //
 //   - a room's seq must stay below 2^37 (137 billion events in one room: 100 events/s without pause for 43
-//     years, past the writer's pace for one aggregate for years);
+//     years);
 //   - an account's seq below 2^26-1 (67 million registrations and renames of one account: a rename every
 //     second without pause for two years).
 //
