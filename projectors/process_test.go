@@ -131,6 +131,47 @@ func TestRoomEventsStayLiveWhileAccountsKeepRenaming(t *testing.T) {
 	t.Logf("the message posted under renames was visible in both models %s later", time.Since(posted).Round(time.Millisecond))
 }
 
+// TestRebuildWithTwoProcessesSwitchesOnce rebuilds the search projection from the command line while two
+// `projectors run` processes share its partitions: the alias moves exactly once (no process moves it back or
+// again), the old version is dropped, both processes go on with the new one, and the model equals the fold.
+func TestRebuildWithTwoProcessesSwitchesOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 4)
+	h.produce(1000)
+	bin := servicetest.Binary(t, ".")
+	runs := []*servicetest.Process{
+		servicetest.StartProcess(t, bin, "projectors-a", []string{"run"}, h.env()),
+		servicetest.StartProcess(t, bin, "projectors-b", []string{"run"}, h.env()),
+	}
+	h.waitCaughtUp(3*time.Minute, h.views, h.index)
+	code, out := h.command("rebuild", h.index.Name())
+	next := h.index.Version() + 1
+	if want := fmt.Sprintf("%s: version %d is live", h.index.Name(), next); code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("rebuild = %d, want %q:\n%s", code, want, out)
+	}
+	h.produce(200) // the processes must now apply to the new version
+	testkit.Eventually(t, time.Minute, "only the new version left", func() bool {
+		vs, err := h.index.Versions(context.Background())
+		return err == nil && len(vs) == 1 && vs[0] == next
+	})
+	h.waitCaughtUp(3*time.Minute, h.index)
+	h.checkModels("after a rebuild beside two processes")
+	logs := out
+	for _, p := range runs {
+		logs += p.Output()
+	}
+	switched := 0
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, " switched") && strings.Contains(line, `"projector":"`+h.index.Name()+`"`) &&
+			strings.Contains(line, fmt.Sprintf(`"version":%d`, next)) {
+			switched++
+		}
+	}
+	if switched != 1 {
+		t.Errorf("the logs show %d switches to version %d, want exactly 1 (the rebuild's):\n%s", switched, next, logs)
+	}
+}
+
 // TestCommandLine drives the admin commands against a running `projectors run`: status shows lag 0 and the
 // dead-lettered event, dlq list prints it, rebuild builds the next version while the process serves, and status
 // then shows that version live.

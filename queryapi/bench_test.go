@@ -124,7 +124,7 @@ func newMessagesFixture(b *testing.B) *messagesFixture {
 	if err := t.Close(); err != nil {
 		b.Fatal(err)
 	}
-	if err := p.Switch(ctx, 1); err != nil {
+	if err := p.Switch(ctx, 0, 1); err != nil {
 		b.Fatal(err)
 	}
 	start := time.Now()

@@ -61,9 +61,11 @@ type Projection interface {
 	// Open creates the target of version when it does not exist (migrating it to the code's schema) and returns
 	// it; the target is empty when just created.
 	Open(ctx context.Context, version int) (Target, error)
-	// Switch points the stable name at version atomically: a reader sees the old target or the new one, never
-	// a mix and never none.
-	Switch(ctx context.Context, version int) error
+	// Switch points the stable name at version to, atomically, if it still points at version from (0: at none):
+	// a compare-and-set, so that a process acting on what it read earlier cannot move the name back to an older
+	// version another process has replaced. A reader sees the old target or the new one, never a mix and never
+	// none. When the name points elsewhere, nothing changes and the answer is ErrSwitchConflict (wrapped).
+	Switch(ctx context.Context, from, to int) error
 	// Drop deletes version's target with everything in it; dropping a missing target succeeds. Dropping the
 	// live version fails with ErrLive.
 	Drop(ctx context.Context, version int) error
@@ -130,6 +132,9 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 func Permanent(ev Event, err error) error {
 	return &PermanentError{AggregateID: ev.AggregateID, Seq: ev.Seq, Err: err}
 }
+
+// ErrSwitchConflict is Switch's answer when the stable name no longer points at the version the caller expected.
+var ErrSwitchConflict = errors.New("the live version changed meanwhile")
 
 // ErrLive is Drop's answer for the live version.
 var ErrLive = errors.New("the version is live")

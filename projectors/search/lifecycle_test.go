@@ -32,11 +32,17 @@ func TestLifecycle(t *testing.T) {
 		if vs, err := p.Versions(c); err != nil || !slices.Equal(vs, []int{1, 2}) {
 			t.Fatalf("Versions = %v, %v; want [1 2]", vs, err)
 		}
-		if err := p.Switch(c, 3); err == nil {
+		if err := p.Switch(c, 0, 3); err == nil {
 			t.Errorf("Switch to a missing version succeeded")
 		}
-		if err := p.Switch(c, 1); err != nil {
+		if err := p.Switch(c, 2, 1); !errors.Is(err, projection.ErrSwitchConflict) {
+			t.Errorf("Switch from a version that is not live = %v, want ErrSwitchConflict", err)
+		}
+		if err := p.Switch(c, 0, 1); err != nil {
 			t.Fatalf("switch 1: %v", err)
+		}
+		if err := p.Switch(c, 0, 2); !errors.Is(err, projection.ErrSwitchConflict) {
+			t.Errorf("Switch as if none were live = %v, want ErrSwitchConflict", err)
 		}
 		if v, ok, err := p.Live(c); err != nil || !ok || v != 1 {
 			t.Fatalf("Live = %d, %v, %v; want 1", v, ok, err)
@@ -63,7 +69,7 @@ func TestLifecycle(t *testing.T) {
 			}
 		})
 		for i := range 10 {
-			if err := p.Switch(c, 2-i%2); err != nil {
+			if err := p.Switch(c, 1+i%2, 2-i%2); err != nil {
 				t.Errorf("switch: %v", err)
 			}
 		}
@@ -79,7 +85,7 @@ func TestLifecycle(t *testing.T) {
 		if err := p.Drop(c, 1); !errors.Is(err, projection.ErrLive) {
 			t.Errorf("Drop of the live version = %v, want ErrLive", err)
 		}
-		if err := p.Switch(c, 2); err != nil {
+		if err := p.Switch(c, 1, 2); err != nil {
 			t.Fatalf("switch 2: %v", err)
 		}
 		for range 2 { // dropping a missing version succeeds
@@ -113,4 +119,45 @@ func TestNewValidates(t *testing.T) {
 	if p.Name() != "search" || p.Version() != 2 || p.Index(3) != "search_v3" {
 		t.Errorf("defaults: name %q version %d index %q", p.Name(), p.Version(), p.Index(3))
 	}
+}
+
+// TestRacingSwitchesOneWins: two processes that both read version 1 live move the alias at once, one to 2 and
+// one to 3: exactly one succeeds, the other gets ErrSwitchConflict, and the alias is on the winner only.
+func TestRacingSwitchesOneWins(t *testing.T) {
+	t.Parallel()
+	eachClient(t, func(t *testing.T, cl search.Client) {
+		p := newProjection(t, cl, search.Config{})
+		c := ctx(t)
+		for v := 1; v <= 3; v++ {
+			if _, err := p.Open(c, v); err != nil {
+				t.Fatalf("open %d: %v", v, err)
+			}
+		}
+		if err := p.Switch(c, 0, 1); err != nil {
+			t.Fatal(err)
+		}
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Go(func() { errs[i] = p.Switch(c, 1, 2+i) })
+		}
+		wg.Wait()
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && won < 0:
+				won = i
+			case err == nil:
+				t.Fatal("both switches from version 1 succeeded")
+			case !errors.Is(err, projection.ErrSwitchConflict):
+				t.Fatalf("switch to %d = %v, want success or ErrSwitchConflict", 2+i, err)
+			}
+		}
+		if won < 0 {
+			t.Fatalf("no switch from version 1 succeeded: %v", errs)
+		}
+		if v, ok, err := p.Live(c); err != nil || !ok || v != 2+won {
+			t.Fatalf("Live = %d, %v, %v; want %d", v, ok, err, 2+won)
+		}
+	})
 }

@@ -125,48 +125,63 @@ func (p *Projection) OpenTarget(ctx context.Context, version int) (*Target, erro
 		maxBody: p.cfg.MaxRequestBytes}, nil
 }
 
-// Switch makes version's index live: it sets the live settings (refresh every second, the configured
-// replicas), then moves the alias with ONE _aliases request that removes it from every other "<name>_v*" index
-// and adds it to version's, which the server applies atomically.
-func (p *Projection) Switch(ctx context.Context, version int) error {
+// Switch makes version's index live if the alias is on index from (0: on none): it sets the live settings
+// (refresh every second, the configured replicas), then moves the alias with ONE _aliases request, which the
+// server applies atomically and wholly or not at all: remove it from from's index with must_exist (the
+// compare-and-set: the request fails when another process moved the alias meanwhile, and nothing changes), remove
+// it from every other "<name>_v*" index, add it to version's. With from 0 there is nothing to compare: two
+// processes making a brand-new projection live at once may both add it, which Live reports and the next switch
+// repairs.
+func (p *Projection) Switch(ctx context.Context, from, version int) error {
 	index := p.Index(version)
+	fail := func(err error) error { return fmt.Errorf("switch %s from %d to %s: %w", p.cfg.Name, from, index, err) }
 	exists, err := p.cl.IndexExists(ctx, index)
 	if err != nil {
-		return fmt.Errorf("switch %s to %s: %w", p.cfg.Name, index, err)
+		return fail(err)
 	}
 	if !exists {
-		return fmt.Errorf("switch %s to %s: the index does not exist", p.cfg.Name, index)
+		return fail(errors.New("the index does not exist"))
+	}
+	_, live, err := p.aliasState(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if (from == 0 && len(live) > 0) || (from != 0 && !slices.Contains(live, from)) {
+		return fail(fmt.Errorf("%w: the alias is on versions %v", projection.ErrSwitchConflict, live))
 	}
 	if err := p.cl.PutSettings(ctx, index, liveSettings(p.cfg.Replicas)); err != nil {
-		return fmt.Errorf("switch %s to %s: %w", p.cfg.Name, index, err)
+		return fail(err)
 	}
 	// The index was built with refresh off: make everything written so far searchable before readers reach
 	// it, or the first second after the switch would show them a part of the model.
 	if err := p.cl.Refresh(ctx, index); err != nil {
-		return fmt.Errorf("switch %s to %s: %w", p.cfg.Name, index, err)
+		return fail(err)
 	}
-	_, live, err := p.aliasState(ctx)
-	if err != nil {
-		return fmt.Errorf("switch %s to %s: %w", p.cfg.Name, index, err)
-	}
+	alias := schemas.AppendJSONString(nil, p.cfg.Name)
 	var b strings.Builder
 	b.WriteString(`{"actions":[`)
-	if len(live) > 0 {
-		// A wildcard remove takes the alias off whichever indices hold it when the request runs, so a concurrent
-		// Switch cannot leave it on two indices.
+	if from != 0 {
 		b.WriteString(`{"remove":{"index":`)
+		b.Write(schemas.AppendJSONString(nil, p.Index(from)))
+		b.WriteString(`,"alias":`)
+		b.Write(alias)
+		b.WriteString(`,"must_exist":true}},{"remove":{"index":`)
 		b.Write(schemas.AppendJSONString(nil, p.cfg.Name+"_v*"))
 		b.WriteString(`,"alias":`)
-		b.Write(schemas.AppendJSONString(nil, p.cfg.Name))
+		b.Write(alias)
 		b.WriteString(`}},`)
 	}
 	b.WriteString(`{"add":{"index":`)
 	b.Write(schemas.AppendJSONString(nil, index))
 	b.WriteString(`,"alias":`)
-	b.Write(schemas.AppendJSONString(nil, p.cfg.Name))
+	b.Write(alias)
 	b.WriteString(`}}]}`)
-	if err := p.cl.UpdateAliases(ctx, []byte(b.String())); err != nil {
-		return fmt.Errorf("switch %s to %s: %w", p.cfg.Name, index, err)
+	err = p.cl.UpdateAliases(ctx, []byte(b.String()))
+	if hasStatus(err, http.StatusNotFound) {
+		return fail(fmt.Errorf("%w: the alias left version %d meanwhile", projection.ErrSwitchConflict, from))
+	}
+	if err != nil {
+		return fail(err)
 	}
 	return nil
 }

@@ -233,7 +233,12 @@ func (s *Supervisor) reconcile(ctx context.Context, p projection.Projection, run
 			return nil
 		}
 		if caughtUp(l, liveLags) {
-			if err := s.promote(ctx, p, build, live, hasLive, running); err != nil {
+			err := s.promote(ctx, p, build, live, hasLive, running)
+			switch {
+			case errors.Is(err, projection.ErrSwitchConflict):
+				// Another process switched first; the next reconcile follows whatever is live now.
+				s.log.Info("switch not needed: another process switched first", "projector", p.Name(), "version", build, "err", err)
+			case err != nil:
 				s.log.Warn("switch failed; trying again", "projector", p.Name(), "version", build, "err", err)
 			}
 		}
@@ -262,9 +267,17 @@ func caughtUp(next, live []runner.PartitionLag) bool {
 	return true
 }
 
-// promote switches p to version and retires the previous live version.
+// promote switches p from the live version old (none unless hasOld) to version and retires old; it fails with
+// projection.ErrSwitchConflict (wrapped) when another process has switched since old was read.
 func (s *Supervisor) promote(ctx context.Context, p projection.Projection, version, old int, hasOld bool, running map[int]*job) error {
-	if err := p.Switch(ctx, version); err != nil {
+	from := 0
+	if hasOld {
+		from = old
+	}
+	if version <= from {
+		return fmt.Errorf("switch %s to version %d: %w: version %d is live, a newer one", p.Name(), version, projection.ErrSwitchConflict, from)
+	}
+	if err := p.Switch(ctx, from, version); err != nil {
 		return fmt.Errorf("switch %s to version %d: %w", p.Name(), version, err)
 	}
 	s.log.Info("projector switched", "projector", p.Name(), "version", version)
@@ -368,7 +381,13 @@ func (s *Supervisor) Rebuild(ctx context.Context, p projection.Projection) (int,
 		case <-time.After(s.cfg.PollInterval / 4):
 		}
 	}
-	if err := p.Switch(ctx, next); err != nil {
+	from := 0
+	if hasLive {
+		from = live
+	}
+	// A compare-and-set on the version live when the rebuild began: if another process switched meanwhile, this
+	// build is not moved over its choice (the build's target is left for the next rebuild to drop).
+	if err := p.Switch(ctx, from, next); err != nil {
 		return 0, fmt.Errorf("switch %s to version %d: %w", p.Name(), next, err)
 	}
 	s.log.Info("rebuild switched", "projector", p.Name(), "version", next)

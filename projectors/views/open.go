@@ -52,7 +52,7 @@ func (p *Projection) completeStableViews(ctx context.Context, version int) error
 	if missing == 0 {
 		return nil
 	}
-	return p.Switch(ctx, version)
+	return p.Switch(ctx, version, version)
 }
 
 func (p *Projection) createAndMigrate(ctx context.Context, schema string) (err error) {

@@ -40,7 +40,7 @@ func TestProgressIsAnnounced(t *testing.T) {
 	if got := next(); got != p.Name()+"_v1" {
 		t.Errorf("batch announced %q, want the target schema", got)
 	}
-	if err := p.Switch(ctx, 1); err != nil {
+	if err := p.Switch(ctx, 0, 1); err != nil {
 		t.Fatal(err)
 	}
 	if got := next(); got != p.Name()+"_v1" {

@@ -103,16 +103,17 @@ func (p *Projection) Versions(ctx context.Context) ([]int, error) {
 	return versions, nil
 }
 
-// Switch points the stable schema's views at version in one transaction, so a reader sees the old tables or
-// the new ones; it fails when version's schema does not exist.
+// Switch points the stable schema's views at version to in one transaction if they point at from (0: none),
+// so a reader sees the old tables or the new ones; it fails when to's schema does not exist, and with
+// projection.ErrSwitchConflict when the live version is not from (read under the switch's lock).
 //
 // Readers lock the views one by one as a query names them, so a switch waiting for one view while holding
 // another could deadlock with a reader, and Postgres would then cancel either. The switch therefore waits at most
 // switchLockTimeout for its locks, gives way (rolling back) and tries again, so readers are never cancelled.
-func (p *Projection) Switch(ctx context.Context, version int) error {
+func (p *Projection) Switch(ctx context.Context, from, version int) error {
 	delay := time.Millisecond
 	for {
-		err := p.trySwitch(ctx, version)
+		err := p.trySwitch(ctx, from, version)
 		var pgErr *pgconn.PgError
 		if !errors.As(err, &pgErr) || (pgErr.Code != codeLockNotAvailable && pgErr.Code != codeDeadlock) {
 			if err != nil {
@@ -139,11 +140,18 @@ const (
 // default) so that the switch, not a reader, gives way.
 const switchLockTimeout = "100ms"
 
-func (p *Projection) trySwitch(ctx context.Context, version int) error {
+func (p *Projection) trySwitch(ctx context.Context, from, version int) error {
 	target := projection.TargetName(p.name, version)
 	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		if err := lockXact(ctx, tx, "views-stable:"+p.name); err != nil {
 			return err
+		}
+		live, _, err := p.live(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if live != from {
+			return fmt.Errorf("%w: live is version %d, not %d", projection.ErrSwitchConflict, live, from)
 		}
 		var exists bool
 		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", target).

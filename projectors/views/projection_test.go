@@ -73,7 +73,7 @@ func TestLiveSwitchDropVersions(t *testing.T) {
 	if v, ok, err := p.Live(ctx); err != nil || ok {
 		t.Fatalf("Live before any Switch = %d, %v, %v; want none", v, ok, err)
 	}
-	if err := p.Switch(ctx, 1); err == nil {
+	if err := p.Switch(ctx, 0, 1); err == nil {
 		t.Fatal("Switch to a version that does not exist succeeded")
 	}
 	v1, v2 := open(t, p, 1), open(t, p, 2)
@@ -85,7 +85,10 @@ func TestLiveSwitchDropVersions(t *testing.T) {
 		t.Fatalf("Versions = %v, %v; want [1 2]", versions, err)
 	}
 
-	if err := p.Switch(ctx, 1); err != nil {
+	if err := p.Switch(ctx, 2, 1); !errors.Is(err, projection.ErrSwitchConflict) {
+		t.Fatalf("Switch from a version that is not live = %v, want ErrSwitchConflict", err)
+	}
+	if err := p.Switch(ctx, 0, 1); err != nil {
 		t.Fatal(err)
 	}
 	assertLive(t, p, 1)
@@ -97,7 +100,11 @@ func TestLiveSwitchDropVersions(t *testing.T) {
 		t.Fatalf("Drop of the live version = %v, want ErrLive", err)
 	}
 
-	if err := p.Switch(ctx, 2); err != nil {
+	if err := p.Switch(ctx, 0, 2); !errors.Is(err, projection.ErrSwitchConflict) {
+		t.Fatalf("Switch as if none were live = %v, want ErrSwitchConflict", err)
+	}
+	assertLive(t, p, 1)
+	if err := p.Switch(ctx, 1, 2); err != nil {
 		t.Fatal(err)
 	}
 	assertLive(t, p, 2)
@@ -108,7 +115,7 @@ func TestLiveSwitchDropVersions(t *testing.T) {
 	if err != nil || !slices.Equal(names, []string{"Zed"}) {
 		t.Fatalf("accounts view = %v, %v; want [Zed]", names, err)
 	}
-	if err := p.Switch(ctx, 2); err != nil {
+	if err := p.Switch(ctx, 2, 2); err != nil {
 		t.Fatalf("Switch to the live version again: %v", err)
 	}
 
@@ -136,7 +143,7 @@ func TestSwitchIsAtomic(t *testing.T) {
 	applyBatch(t, v1, []projection.Event{j.createRoom("room-1", "one", "acc-a")})
 	v2 := open(t, p, 2)
 	applyBatch(t, v2, []projection.Event{j.createRoom("room-2", "two", "acc-a"), j.createRoom("room-3", "three", "acc-a")})
-	if err := p.Switch(ctx, 1); err != nil {
+	if err := p.Switch(ctx, 0, 1); err != nil {
 		t.Fatal(err)
 	}
 
@@ -170,7 +177,7 @@ func TestSwitchIsAtomic(t *testing.T) {
 		})
 	}
 	for n := range 40 {
-		if err := p.Switch(ctx, 1+(n+1)%2); err != nil {
+		if err := p.Switch(ctx, 1+n%2, 1+(n+1)%2); err != nil {
 			close(stop)
 			wg.Wait()
 			t.Fatalf("switch %d: %v", n, err)
@@ -206,5 +213,52 @@ func assertViewRooms(tb testing.TB, p *views.Projection, want []string) {
 	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil || !slices.Equal(got, want) {
 		tb.Fatalf("rooms view = %v, %v; want %v", got, err, want)
+	}
+}
+
+// TestRacingSwitchesOneWins: two processes that both read version 1 live switch at once, one to 2 and one to 3:
+// exactly one succeeds and the other gets ErrSwitchConflict, so neither can move the name back over the other.
+func TestRacingSwitchesOneWins(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	pool := newPool(t)
+	p := newProjection(t, pool)
+	for v := 1; v <= 3; v++ {
+		open(t, p, v)
+	}
+	if err := p.Switch(ctx, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 5 {
+		from := 1 + round*2
+		for _, v := range []int{from + 1, from + 2} {
+			open(t, p, v)
+		}
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Go(func() { errs[i] = p.Switch(ctx, from, from+1+i) })
+		}
+		wg.Wait()
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && won < 0:
+				won = i
+			case err == nil:
+				t.Fatalf("round %d: both switches from %d succeeded", round, from)
+			case !errors.Is(err, projection.ErrSwitchConflict):
+				t.Fatalf("round %d: switch to %d = %v, want success or ErrSwitchConflict", round, from+1+i, err)
+			}
+		}
+		if won < 0 {
+			t.Fatalf("round %d: no switch from %d succeeded: %v", round, from, errs)
+		}
+		assertLive(t, p, from+1+won)
+		if won == 0 { // continue from the odd version so that every round starts from 1+round*2
+			if err := p.Switch(ctx, from+1, from+2); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }

@@ -87,7 +87,7 @@ func TestViewsPostgresReader(t *testing.T) {
 	if err := projectiontest.Apply(ctx, target, events); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Switch(ctx, 1); err != nil {
+	if err := p.Switch(ctx, 0, 1); err != nil {
 		t.Fatal(err)
 	}
 	r := adapters.NewViewsPostgresReader(pool, name)
@@ -195,7 +195,7 @@ func TestMessagesSearchReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	progress := adapters.SearchProgress(cl, name)
-	if err := p.Switch(ctx, 1); err != nil { // refreshes
+	if err := p.Switch(ctx, 0, 1); err != nil { // refreshes
 		t.Fatal(err)
 	}
 	r := adapters.NewMessagesSearchReader(cl, name)
