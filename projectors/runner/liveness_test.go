@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cqrses-aws/pipeline/internal/kafka"
 	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
 	"github.com/cqrses-aws/pipeline/projectors/projection"
@@ -101,5 +103,56 @@ func TestEventTheTargetRefusesForGoodIsDeadLetteredNotRetried(t *testing.T) {
 	}
 	if cause := kafkaHeader(dead[0], runner.HeaderDLQError); cause != "a value beyond what the model can store" {
 		t.Errorf("dead letter's error %q, want the target's reason", cause)
+	}
+}
+
+// TestFreshnessIsRecordedForTheLiveVersionOnly: a runner records, for every event it commits, the time from the
+// event's occurred_at to the commit; a runner building a version beside the live one records none (its events
+// are old history nobody reads yet).
+func TestFreshnessIsRecordedForTheLiveVersionOnly(t *testing.T) {
+	t.Parallel()
+	prefix := testkit.EventTopics(t, 1)
+	produce(t, prefix, history(prefix, 3, 4)...)
+	count := func(building bool) uint64 {
+		reg := prometheus.NewRegistry()
+		m, err := runner.NewMetrics(reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := config(t, prefix)
+		cfg.Metrics = m
+		r, err := runner.New(cfg, newMemTarget(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.SetBuilding(building)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		var n uint64
+		testkit.Eventually(t, 30*time.Second, "12 events applied", func() bool {
+			families, err := reg.Gather()
+			if err != nil {
+				return false
+			}
+			var applied float64
+			for _, f := range families {
+				switch f.GetName() {
+				case "projector_events_applied_total":
+					applied = f.GetMetric()[0].GetCounter().GetValue()
+				case "projector_freshness_seconds":
+					n = f.GetMetric()[0].GetHistogram().GetSampleCount()
+				}
+			}
+			return applied == 12
+		})
+		return n
+	}
+	if n := count(false); n != 12 {
+		t.Errorf("live version: %d freshness samples, want 12 (one per event)", n)
+	}
+	if n := count(true); n != 0 {
+		t.Errorf("version being built: %d freshness samples, want none", n)
 	}
 }

@@ -83,14 +83,16 @@ func (m *Metrics) start(name string) {
 }
 
 // observe records a committed batch: p is its plan, took its time, visible when its events became visible to
-// readers.
+// readers (zero: no reader sees this version yet, and no freshness is recorded).
 func (m *Metrics) observe(name string, p plan, took time.Duration, visible time.Time) {
 	if m == nil {
 		return
 	}
-	fresh := m.freshness.WithLabelValues(name)
-	for _, ev := range p.apply {
-		fresh.Observe(max(visible.Sub(ev.OccurredAt).Seconds(), 0))
+	if !visible.IsZero() {
+		fresh := m.freshness.WithLabelValues(name)
+		for _, ev := range p.apply {
+			fresh.Observe(max(visible.Sub(ev.OccurredAt).Seconds(), 0))
+		}
 	}
 	m.applied.WithLabelValues(name).Add(float64(len(p.apply)))
 	m.duplicates.WithLabelValues(name).Add(float64(p.dups))

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -62,7 +63,14 @@ type Runner struct {
 	halted map[topicPartition]bool
 	// rejected are the events of the batch in hand that the target refused for good, by aggregate and seq.
 	rejected map[eventKey]error
+	// building is set while the version is built beside the live one: its events are old history, so their
+	// freshness says nothing about what readers see and is not recorded.
+	building atomic.Bool
 }
+
+// SetBuilding says whether the runner's version is being built beside the live one (true) or is the one
+// readers see (false, the default); the supervisor sets it as versions are switched.
+func (r *Runner) SetBuilding(b bool) { r.building.Store(b) }
 
 // eventKey names one event of one aggregate.
 type eventKey struct {
@@ -268,7 +276,11 @@ func (r *Runner) process(ctx context.Context, cl *kgo.Client, batch []decoded) e
 	committed := time.Now()
 	r.commitToGroup(ctx, cl, done.next)
 	r.traceApplied(batch, done.apply, start)
-	r.cfg.Metrics.observe(r.cfg.Name, done, committed.Sub(start), committed.Add(visibilityDelay(r.target)))
+	visible := committed.Add(visibilityDelay(r.target))
+	if r.building.Load() {
+		visible = time.Time{}
+	}
+	r.cfg.Metrics.observe(r.cfg.Name, done, committed.Sub(start), visible)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // indexBody is the settings and mappings of every index the projection creates: a CJK-aware analyzer for the
@@ -14,10 +15,18 @@ import (
 //go:embed index.json
 var indexBody []byte
 
+// refreshInterval is how often a live index makes its writes searchable.
+const refreshInterval = time.Second
+
 // liveSettings is what Switch sets on an index before it goes live.
 func liveSettings(replicas int) []byte {
-	return []byte(`{"index":{"refresh_interval":"1s","number_of_replicas":` + strconv.Itoa(replicas) + `}}`)
+	return []byte(`{"index":{"refresh_interval":"` + refreshInterval.String() + `","number_of_replicas":` +
+		strconv.Itoa(replicas) + `}}`)
 }
+
+// VisibilityDelay implements projection.Delayed: a committed document becomes searchable at the index's next
+// refresh.
+func (t *Target) VisibilityDelay() time.Duration { return refreshInterval }
 
 // versionOf parses the version of an index named "<name>_v<N>"; ok is false for any other name.
 func versionOf(name, index string) (version int, ok bool) {

@@ -90,6 +90,7 @@ func (s *Supervisor) EnsureTopics(ctx context.Context, projections ...projection
 // job is one version's runner at work.
 type job struct {
 	version int
+	runner  *runner.Runner
 	target  projection.Target
 	cancel  context.CancelFunc
 	done    chan error
@@ -116,8 +117,9 @@ func (s *Supervisor) start(ctx context.Context, p projection.Projection, version
 	if err != nil {
 		return nil, errors.Join(err, target.Close())
 	}
+	r.SetBuilding(build != nil)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	j := &job{version: version, target: target, cancel: cancel, done: make(chan error, 1)}
+	j := &job{version: version, runner: r, target: target, cancel: cancel, done: make(chan error, 1)}
 	go func() { j.done <- r.Run(runCtx) }()
 	return j, nil
 }
@@ -216,6 +218,9 @@ func (s *Supervisor) reconcile(ctx context.Context, p projection.Projection, run
 				s.log.Warn("projector version stopped with an error", "projector", p.Name(), "version", v, "err", err)
 			}
 		}
+	}
+	for v, j := range running {
+		j.runner.SetBuilding(!hasLive || v != live)
 	}
 	lags := map[int][]runner.PartitionLag{}
 	for v, j := range running {

@@ -17,6 +17,7 @@ const (
 	AlarmTrimmed     = "relay-stream-trimmed"
 	AlarmConsumerLag = "consumer-lag-"  // + projection
 	AlarmDLQ         = "dlq-not-empty-" // + projection
+	AlarmFreshness   = "freshness-"     // + projection
 	AlarmHTTP5xxRate = "http-5xx-rate"
 )
 
@@ -25,8 +26,8 @@ const (
 // The stream's age is the relay's own metric (relay_stream_record_age_seconds: stream record creation to Kafka
 // acknowledgement, published by the collector): DynamoDB Streams has no iterator-age metric for consumers other
 // than Lambda, and the relay's measure covers the Kafka hop too. Consumer lag and dead letters are the
-// projectors' metrics per projection (projector_lag_records, projector_dlq_total), which follow the live consumer group
-// across rebuilds; MSK's own lag metrics are per group name, and the name changes with every version.
+// projectors' metrics per projection (projector_lag_records, projector_dlq_total, projector_freshness_seconds: the
+// last recorded for the live version only), which follow the live consumer group across rebuilds; MSK's own lag metrics are per group name, and the name changes with every version.
 func newAlarms(scope constructs.Construct, p Props, lb *LoadBalancer) []awscloudwatch.Alarm {
 	s := constructs.NewConstruct(scope, jsii.String("Alarms"))
 	topic := awssns.NewTopic(s, jsii.String("Topic"), &awssns.TopicProps{DisplayName: jsii.String(p.Prefix + " pipeline alarms")})
@@ -62,6 +63,9 @@ func newAlarms(scope constructs.Construct, p Props, lb *LoadBalancer) []awscloud
 		add("Lag"+constructID(name), AlarmConsumerLag+name, "The "+name+" projection falls behind its topics (expected during a rebuild of it).",
 			metric("projector_lag_records", "Maximum", 5, dims), float64(p.LagAlarmRecords), 3,
 			awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, awscloudwatch.TreatMissingData_BREACHING)
+		add("Freshness"+constructID(name), AlarmFreshness+name, "Events reach the "+name+" read model late: occurred_at to readers seeing it, averaged (see deploy/README.md).",
+			metric("projector_freshness_seconds", "Average", 5, dims), float64(p.FreshnessAlarmSeconds), 3,
+			awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, awscloudwatch.TreatMissingData_NOT_BREACHING)
 		add("DLQ"+constructID(name), AlarmDLQ+name, "Events of the "+name+" projection were dead-lettered: fix, then projectors dlq redrive "+name+".",
 			metric("projector_dlq_total", "Sum", 1, dims), 1, 1,
 			awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, awscloudwatch.TreatMissingData_NOT_BREACHING)

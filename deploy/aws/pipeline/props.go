@@ -55,8 +55,9 @@ type Props struct {
 
 	// SnapshotExpiryDays is the age at which snapshot objects in S3 are deleted (see Bucket in data.go).
 	SnapshotExpiryDays int
-	// StreamAgeAlarmSeconds, LagAlarmRecords and Error5xxAlarmPercent are the alarms' thresholds.
-	StreamAgeAlarmSeconds, LagAlarmRecords int
+	// StreamAgeAlarmSeconds, LagAlarmRecords, FreshnessAlarmSeconds and Error5xxAlarmPercent are the alarms'
+	// thresholds.
+	StreamAgeAlarmSeconds, LagAlarmRecords, FreshnessAlarmSeconds int
 	Error5xxAlarmPercent                   float64
 	// CollectorImage is the AWS Distro for OpenTelemetry collector run beside each service to publish its
 	// Prometheus metrics to CloudWatch.
@@ -105,6 +106,7 @@ func (p Props) WithDefaults() Props {
 	set(&p.SnapshotExpiryDays, 30)
 	set(&p.StreamAgeAlarmSeconds, 60)
 	set(&p.LagAlarmRecords, 10000)
+	set(&p.FreshnessAlarmSeconds, 30)
 	if p.Error5xxAlarmPercent == 0 {
 		p.Error5xxAlarmPercent = 1
 	}

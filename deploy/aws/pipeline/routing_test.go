@@ -68,6 +68,8 @@ func TestAlarmsWatchTheHops(t *testing.T) {
 		{"chat-test-consumer-lag-search", "projector_lag_records"},
 		{"chat-test-dlq-not-empty-views", "projector_dlq_total"},
 		{"chat-test-dlq-not-empty-search", "projector_dlq_total"},
+		{"chat-test-freshness-views", "projector_freshness_seconds"},
+		{"chat-test-freshness-search", "projector_freshness_seconds"},
 	} {
 		check(t, tc.name, func() {
 			tpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), &obj{
@@ -84,7 +86,7 @@ func TestAlarmsWatchTheHops(t *testing.T) {
 			})}),
 		})
 	})
-	check(t, "seven alarms", func() { tpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(7)) })
+	check(t, "nine alarms", func() { tpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(9)) })
 }
 
 func TestKafkaUsesIAMOverTLS(t *testing.T) {
