@@ -78,12 +78,7 @@ func TestRedriveUnparksOnlyWhenEverythingParkedWasApplied(t *testing.T) {
 	}
 
 	fixed := cfg
-	fixed.Decode = func(env schemas.Envelope) (projection.Event, error) {
-		if env.Type == "AccountNicknamed" {
-			env.Type = schemas.TypeAccountRenamed
-		}
-		return runner.DecodeEnvelope(env)
-	}
+	fixed.Decode = decodeNicknames
 	late, err := kafka.NewEventEncoder(prefix).Record(renamed(x, 2501))
 	if err != nil {
 		t.Fatal(err)

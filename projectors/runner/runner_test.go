@@ -14,7 +14,6 @@ import (
 	"github.com/cqrses-aws/pipeline/internal/platform/testkit"
 	"github.com/cqrses-aws/pipeline/projectors/projection"
 	"github.com/cqrses-aws/pipeline/projectors/runner"
-	"github.com/cqrses-aws/pipeline/schemas"
 )
 
 func TestAppliesEveryEventOnceInOrderDespiteDuplicates(t *testing.T) {
@@ -99,12 +98,7 @@ func TestPoisonEventGoesToTheDLQParksItsAggregateAndRedriveAppliesIt(t *testing.
 
 	// The fix: this code reads the new type (as a rename).
 	fixed := cfg
-	fixed.Decode = func(env schemas.Envelope) (projection.Event, error) {
-		if env.Type == "AccountNicknamed" {
-			env.Type = schemas.TypeAccountRenamed
-		}
-		return runner.DecodeEnvelope(env)
-	}
+	fixed.Decode = decodeNicknames
 	r, err := runner.New(fixed, target)
 	if err != nil {
 		t.Fatal(err)
