@@ -58,7 +58,7 @@ type Props struct {
 	// StreamAgeAlarmSeconds, LagAlarmRecords, FreshnessAlarmSeconds and Error5xxAlarmPercent are the alarms'
 	// thresholds.
 	StreamAgeAlarmSeconds, LagAlarmRecords, FreshnessAlarmSeconds int
-	Error5xxAlarmPercent                   float64
+	Error5xxAlarmPercent                                          float64
 	// CollectorImage is the AWS Distro for OpenTelemetry collector run beside each service to publish its
 	// Prometheus metrics to CloudWatch.
 	CollectorImage string
