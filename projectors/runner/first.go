@@ -29,11 +29,11 @@ const (
 // resume within seconds of a restart however busy the account topic is. Order within an aggregate is untouched:
 // each aggregate type has its own topic.
 type accountsFirst struct {
-	cl      *kgo.Client
-	adm     *kadm.Client
 	topic   string   // the account topic
 	rest    []string // the topics held back
-	waiting bool     // used by the poll loop only
+	cl      *kgo.Client
+	adm     *kadm.Client
+	waiting bool // used by the poll loop only
 
 	mu       sync.Mutex
 	assigned time.Time       // the first assignment; zero before
@@ -43,11 +43,16 @@ type accountsFirst struct {
 	pos      map[int32]int64 // the offset after the last record polled
 }
 
+// newAccountsFirst returns the hold of the rest topics behind the account topic topic; it is made before the
+// Kafka client, whose group management calls assign from its own goroutine as soon as it exists.
+func newAccountsFirst(topic string, rest ...string) *accountsFirst {
+	return &accountsFirst{topic: topic, rest: rest, pos: map[int32]int64{}}
+}
+
 // start pauses the rest topics.
-func (a *accountsFirst) start(cl *kgo.Client, topic string, rest ...string) {
-	a.cl, a.adm, a.topic, a.rest, a.waiting = cl, kadm.NewClient(cl), topic, rest, true
-	a.pos = map[int32]int64{}
-	cl.PauseFetchTopics(rest...)
+func (a *accountsFirst) start(cl *kgo.Client) {
+	a.cl, a.adm, a.waiting = cl, kadm.NewClient(cl), true
+	cl.PauseFetchTopics(a.rest...)
 }
 
 // assign records the account partitions of a group assignment and the offsets they start from (a negative

@@ -133,7 +133,8 @@ func Topics(prefix string) []string {
 // after a shutdown, or the error that stopped it (a client that cannot be built, ctx ending while a batch is
 // being retried: that batch is not committed and will be delivered again).
 func (r *Runner) Run(ctx context.Context) error {
-	first := &accountsFirst{}
+	first := newAccountsFirst(kafka.EventTopic(r.cfg.Kafka.TopicPrefix, schemas.AggregateTypeAccount),
+		kafka.EventTopic(r.cfg.Kafka.TopicPrefix, schemas.AggregateTypeRoom))
 	cl, err := kafka.NewClient(r.cfg.Kafka, append([]kgo.Opt{
 		kgo.ConsumerGroup(projection.GroupID(r.cfg.Name, r.cfg.Version)),
 		kgo.ConsumeTopics(Topics(r.cfg.Kafka.TopicPrefix)...),
@@ -164,8 +165,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		return err
 	}
 	r.log.Info("projector started", "group", projection.GroupID(r.cfg.Name, r.cfg.Version))
-	first.start(cl, kafka.EventTopic(r.cfg.Kafka.TopicPrefix, schemas.AggregateTypeAccount),
-		kafka.EventTopic(r.cfg.Kafka.TopicPrefix, schemas.AggregateTypeRoom))
+	first.start(cl)
 	for ctx.Err() == nil {
 		pollCtx, cancel := first.pollContext(ctx)
 		fetches := cl.PollRecords(pollCtx, r.cfg.BatchSize)
