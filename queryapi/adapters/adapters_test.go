@@ -164,6 +164,12 @@ func TestViewsPostgresReader(t *testing.T) {
 		t.Errorf("AppliedSeqs = %v, %v; want room1 at %d and bob at 2", seqs, err, j.Seq(id.room1))
 	}
 
+	vouched, err := r.Vouch(ctx, []string{"msg-20", "msg-12", "msg-secret", "nothing"})
+	if want := (app.Vouched{RoomID: id.room1, RoomName: "general", Text: "edited text"}); err != nil ||
+		len(vouched) != 2 || vouched["msg-20"] != want || vouched["msg-secret"].Text != "会議 secret plans" {
+		t.Errorf("Vouch = %+v, %v; want msg-20 as %+v and msg-secret, not the deleted msg-12", vouched, err, want)
+	}
+
 	missing := adapters.NewViewsPostgresReader(pool, name+"_none")
 	if _, err := missing.Rooms(ctx, id.bob, "", 10); !errors.Is(err, app.ErrUnavailable) {
 		t.Errorf("Rooms without views: %v, want ErrUnavailable", err)

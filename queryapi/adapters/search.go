@@ -56,7 +56,7 @@ func searchBody(q app.SearchQuery) map[string]any {
 	body := map[string]any{
 		"size":             q.Limit,
 		"track_total_hits": false,
-		"_source":          []string{"message_id", "room_id", "room_name", "sender_id", "sender_name", "text", "posted_at", "seq"},
+		"_source":          []string{"message_id", "room_id", "room_name", "sender_id", "sender_name", "text", "posted_at"},
 		"query": map[string]any{"bool": map[string]any{
 			"must": []any{map[string]any{"match": map[string]any{"text": map[string]any{
 				"query": q.Text, "operator": "and",
@@ -96,8 +96,6 @@ type searchAnswer struct {
 				SenderName string    `json:"sender_name"`
 				Text       string    `json:"text"`
 				PostedAt   time.Time `json:"posted_at"`
-				// Seq is absent from documents indexed before it was kept: 0.
-				Seq int64 `json:"seq"`
 			} `json:"_source"`
 			Highlight struct {
 				Text []string `json:"text"`
@@ -115,7 +113,7 @@ func decodeHits(answer []byte) ([]app.Hit, error) {
 	for _, h := range a.Hits.Hits {
 		s := h.Source
 		hit := app.Hit{MessageID: s.MessageID, RoomID: s.RoomID, RoomName: s.RoomName, SenderID: s.SenderID,
-			SenderName: s.SenderName, Text: s.Text, Seq: s.Seq,
+			SenderName: s.SenderName, Text: s.Text,
 			// The views keep microseconds (Postgres); both answers show the same time.
 			PostedAt: s.PostedAt.UTC().Truncate(time.Microsecond)}
 		if len(h.Highlight.Text) > 0 {

@@ -26,7 +26,7 @@ type ViewsPostgresReader struct {
 }
 
 type viewsSQL struct {
-	rooms, room, messages, account, memberRooms, applied string
+	rooms, room, messages, account, memberRooms, applied, vouch string
 }
 
 // NewViewsPostgresReader reads the views in the schema named schema (the projector's PROJECTORS_VIEWS_NAME).
@@ -54,6 +54,8 @@ func NewViewsPostgresReader(pool *pgxpool.Pool, schema string) *ViewsPostgresRea
 		account:     `SELECT id, name FROM ` + s + `accounts WHERE id = $1`,
 		memberRooms: `SELECT room_id FROM ` + s + `members WHERE account_id = $1`,
 		applied:     `SELECT aid, seq FROM ` + s + `aggregates WHERE aid = ANY($1)`,
+		vouch: `SELECT m.id, m.room_id, r.name, m.text FROM ` + s + `messages m JOIN ` + s + `rooms r ON r.id = m.room_id
+			WHERE m.id = ANY($1)`,
 	}}
 }
 
@@ -163,6 +165,20 @@ func (r *ViewsPostgresReader) AppliedSeqs(ctx context.Context, ids []string) (ma
 		return nil, readError(err)
 	}
 	return seqs, nil
+}
+
+// Vouch implements app.Views.
+func (r *ViewsPostgresReader) Vouch(ctx context.Context, messageIDs []string) (map[string]app.Vouched, error) {
+	rows, _ := r.pool.Query(ctx, r.sql.vouch, messageIDs)
+	out := make(map[string]app.Vouched, len(messageIDs))
+	var (
+		id string
+		v  app.Vouched
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&id, &v.RoomID, &v.RoomName, &v.Text}, func() error { out[id] = v; return nil }); err != nil {
+		return nil, readError(err)
+	}
+	return out, nil
 }
 
 // pgtypeInfinity stands for "after every message" in a keyset comparison: later than any posted_at stored.

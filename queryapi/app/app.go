@@ -71,9 +71,6 @@ type Hit struct {
 	Text       string
 	Highlight  string
 	PostedAt   time.Time
-	// Seq is the room seq of the event that posted the message (0 for documents indexed before it was kept): a
-	// hit is shown only once the views applied its room up to it. It is not part of the answer.
-	Seq int64
 }
 
 // MessageKey is a position in a room's messages or in search results, both newest first: the next page starts
@@ -107,6 +104,14 @@ type Views interface {
 	MemberRooms(ctx context.Context, caller string) ([]string, error)
 	// AppliedSeqs returns the seq up to which the views applied each of ids; an id they never applied is absent.
 	AppliedSeqs(ctx context.Context, ids []string) (map[string]int64, error)
+	// Vouch returns each of messageIDs that the views hold (live, not deleted) as they show it; absent ones are
+	// not in the views (never posted there yet, or deleted).
+	Vouch(ctx context.Context, messageIDs []string) (map[string]Vouched, error)
+}
+
+// Vouched is a message as the views show it: what a search hit must agree with to be shown.
+type Vouched struct {
+	RoomID, RoomName, Text string
 }
 
 // SearchQuery is a search over message text within rooms.

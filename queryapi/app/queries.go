@@ -56,10 +56,11 @@ func (q *Queries) Account(ctx context.Context, o Options, id string) (Account, F
 // waits for both read models.
 //
 // The views are the one authority on who sees what: the index may have applied a room further than the views (a
-// removal and the messages after it, while the views lag), so a hit is shown only when the views applied its room
-// up to the hit's seq. Hidden hits do not shorten a page while visible ones follow: Search reads on, in at most
-// maxSearchRounds reads of the index, and a page comes out short only when those run out; its cursor then
-// continues after the last hit read, so paging goes on from there.
+// removal and the messages or edits after it, a rename, while the views lag), so a hit is shown only when the
+// views hold that message in that room with the very same text, and with the room's name as the views show it.
+// Hidden hits do not shorten a page while visible ones follow: Search reads on, in at most maxSearchRounds reads
+// of the index, and a page comes out short only when those run out; its cursor then continues after the last hit
+// read, so paging goes on from there.
 func (q *Queries) Search(ctx context.Context, o Options, text, room string, after *MessageKey, limit int) (Page[Hit], Fresh, error) {
 	fresh := q.await(ctx, o.ConsistentWith, ModelViews, ModelSearch)
 	rooms, err := q.cfg.Views.MemberRooms(ctx, o.Caller)
@@ -106,7 +107,7 @@ func (q *Queries) visibleHits(ctx context.Context, sq SearchQuery) (Page[Hit], e
 		if err != nil {
 			return Page[Hit]{}, err
 		}
-		applied, err := q.appliedSeqs(ctx, hits)
+		vouched, err := q.vouched(ctx, hits)
 		if err != nil {
 			return Page[Hit]{}, err
 		}
@@ -115,7 +116,8 @@ func (q *Queries) visibleHits(ctx context.Context, sq SearchQuery) (Page[Hit], e
 				// h follows a full page: there is a next one.
 				return Page[Hit]{Items: items, Next: hitKey(items[limit-1])}, nil
 			}
-			if h.Seq <= applied[h.RoomID] {
+			if v, ok := vouched[h.MessageID]; ok && v.RoomID == h.RoomID && v.Text == h.Text {
+				h.RoomName = v.RoomName
 				items = append(items, h)
 			}
 			pos = hitKey(h)
@@ -130,24 +132,20 @@ func (q *Queries) visibleHits(ctx context.Context, sq SearchQuery) (Page[Hit], e
 	return Page[Hit]{Items: items, Next: pos}, nil
 }
 
-// appliedSeqs reads, in one query, how far the views applied the rooms of hits.
-func (q *Queries) appliedSeqs(ctx context.Context, hits []Hit) (map[string]int64, error) {
+// vouched reads, in one query, the messages of hits as the views hold them.
+func (q *Queries) vouched(ctx context.Context, hits []Hit) (map[string]Vouched, error) {
 	if len(hits) == 0 {
 		return nil, nil
 	}
-	seen := make(map[string]bool)
-	var ids []string
-	for _, h := range hits {
-		if !seen[h.RoomID] {
-			seen[h.RoomID] = true
-			ids = append(ids, h.RoomID)
-		}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.MessageID
 	}
-	applied, err := q.cfg.Views.AppliedSeqs(ctx, ids)
+	vouched, err := q.cfg.Views.Vouch(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("how far the views applied %d rooms: %w", len(ids), err)
+		return nil, fmt.Errorf("the views' copy of %d hits: %w", len(ids), err)
 	}
-	return applied, nil
+	return vouched, nil
 }
 
 func hitKey(h Hit) *MessageKey { return &MessageKey{PostedAt: h.PostedAt, ID: h.MessageID} }

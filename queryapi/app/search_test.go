@@ -13,11 +13,16 @@ import (
 )
 
 // laggingViews is a views model for the search authority: ann is a member of the rooms in applied, which the
-// views applied up to the seq given; it counts the AppliedSeqs queries.
+// views applied up to the seq given, so they hold a message of the index only when its post (posted) is at or
+// below that seq, with the index's text unless texts says otherwise (an edit the views have not applied); it
+// counts the Vouch queries.
 type laggingViews struct {
 	views
 	mu      sync.Mutex
 	applied map[string]int64
+	posted  map[string]int64   // message id → the room seq of its post
+	texts   map[string]string  // message id → the views' text where it differs from the index's
+	hits    map[string]app.Hit // the index's documents, by message id
 	asked   [][]string
 	fail    error
 }
@@ -34,18 +39,24 @@ func (v *laggingViews) MemberRooms(_ context.Context, caller string) ([]string, 
 	return ids, nil
 }
 
-func (v *laggingViews) AppliedSeqs(_ context.Context, ids []string) (map[string]int64, error) {
+func (v *laggingViews) Vouch(_ context.Context, ids []string) (map[string]app.Vouched, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.asked = append(v.asked, slices.Clone(ids))
 	if v.fail != nil {
 		return nil, v.fail
 	}
-	out := map[string]int64{}
+	out := map[string]app.Vouched{}
 	for _, id := range ids {
-		if seq, ok := v.applied[id]; ok {
-			out[id] = seq
+		h, ok := v.hits[id]
+		if !ok || v.posted[id] > v.applied[h.RoomID] {
+			continue
 		}
+		text, edited := v.texts[id]
+		if !edited {
+			text = h.Text
+		}
+		out[id] = app.Vouched{RoomID: h.RoomID, RoomName: "views name of " + h.RoomID, Text: text}
 	}
 	return out, nil
 }
@@ -83,19 +94,25 @@ func before(h app.Hit, k app.MessageKey) bool {
 	return h.PostedAt.Before(k.PostedAt) || h.PostedAt.Equal(k.PostedAt) && h.MessageID < k.ID
 }
 
-// hitsOf makes n hits in room, newest first, the i-th with seq seqs(i); posted times are all equal in pairs, so
-// the id breaks ties as the index's sort does.
-func hitsOf(room string, n int, seq func(i int) int64) []app.Hit {
+// hitsOf makes n hits in room, newest first, the i-th posted at room seq seq(i) (returned by message id); posted
+// times are all equal in pairs, so the id breaks ties as the index's sort does.
+func hitsOf(room string, n int, seq func(i int) int64) ([]app.Hit, map[string]int64) {
 	hits := make([]app.Hit, n)
+	posted := make(map[string]int64, n)
 	for i := range n {
-		hits[i] = app.Hit{MessageID: fmt.Sprintf("%s-m%03d", room, n-i), RoomID: room, Seq: seq(i),
+		hits[i] = app.Hit{MessageID: fmt.Sprintf("%s-m%03d", room, n-i), RoomID: room, Text: "hi",
 			PostedAt: time.Unix(int64(10000-i/2), 0).UTC()}
+		posted[hits[i].MessageID] = seq(i)
 	}
-	return hits
+	return hits, posted
 }
 
 func newSearchQueries(t *testing.T, v *laggingViews, x *index) *app.Queries {
 	t.Helper()
+	v.hits = map[string]app.Hit{}
+	for _, h := range x.hits {
+		v.hits[h.MessageID] = h
+	}
 	q, err := app.New(app.Config{Views: v, ViewsProgress: &progress{applied: 1 << 40}, Search: x,
 		SearchProgress: &progress{applied: 1 << 40}})
 	if err != nil {
@@ -113,36 +130,44 @@ func ids(hits []app.Hit) []string {
 	return out
 }
 
-// TestSearchShowsOnlyWhatTheViewsApplied: the index applied r1 up to seq 30 (a removal, then messages), the
-// views only up to 20: hits beyond seq 20 are hidden, those at or below it shown; seq 0 (an old document
-// without seq) counts as applied; the applied seqs are read once per read of the index, for its hits' rooms.
-func TestSearchShowsOnlyWhatTheViewsApplied(t *testing.T) {
+// TestSearchShowsOnlyWhatTheViewsVouchFor: the index applied r1 up to seq 30 (a removal, then messages, then an
+// edit of an older message), the views only up to 20: the messages the views do not hold yet are hidden, the
+// edited one too (its text in the index is not the views'), the others shown with the room name the views show;
+// the views are asked once per read of the index, for its hits.
+func TestSearchShowsOnlyWhatTheViewsVouchFor(t *testing.T) {
 	t.Parallel()
 	hits := []app.Hit{
-		{MessageID: "m5", RoomID: "r1", Seq: 30, PostedAt: time.Unix(500, 0)},
-		{MessageID: "m4", RoomID: "r2", Seq: 7, PostedAt: time.Unix(400, 0)},
-		{MessageID: "m3", RoomID: "r1", Seq: 21, PostedAt: time.Unix(300, 0)},
-		{MessageID: "m2", RoomID: "r1", Seq: 20, PostedAt: time.Unix(200, 0)},
-		{MessageID: "m1", RoomID: "r1", Seq: 0, PostedAt: time.Unix(100, 0)},
+		{MessageID: "m5", RoomID: "r1", RoomName: "renamed", Text: "hi", PostedAt: time.Unix(500, 0)},
+		{MessageID: "m4", RoomID: "r2", Text: "hi", PostedAt: time.Unix(400, 0)},
+		{MessageID: "m3", RoomID: "r1", Text: "hi", PostedAt: time.Unix(300, 0)},
+		{MessageID: "m2", RoomID: "r1", Text: "hi", PostedAt: time.Unix(200, 0)},
+		{MessageID: "m1", RoomID: "r1", Text: "hi edited", PostedAt: time.Unix(100, 0)},
+		{MessageID: "m0", RoomID: "r1", RoomName: "renamed", Text: "hi", PostedAt: time.Unix(50, 0)},
 	}
-	v := &laggingViews{applied: map[string]int64{"r1": 20, "r2": 7}}
+	v := &laggingViews{applied: map[string]int64{"r1": 20, "r2": 7},
+		posted: map[string]int64{"m5": 30, "m4": 7, "m3": 21, "m2": 20, "m1": 3, "m0": 2},
+		texts:  map[string]string{"m1": "hi before the edit"}}
 	x := &index{hits: hits}
 	q := newSearchQueries(t, v, x)
 	page, _, err := q.Search(context.Background(), app.Options{Caller: "ann"}, "hi", "", nil, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := ids(page.Items), []string{"m4", "m2", "m1"}; !slices.Equal(got, want) || page.Next != nil {
+	if got, want := ids(page.Items), []string{"m4", "m2", "m0"}; !slices.Equal(got, want) || page.Next != nil {
 		t.Errorf("hits %v next %v, want %v and no next page", got, page.Next, want)
 	}
-	if len(v.asked) != 1 || !slices.Equal(v.asked[0], []string{"r1", "r2"}) {
-		t.Errorf("applied seqs read for %v, want once for [r1 r2]", v.asked)
+	if len(page.Items) == 3 && page.Items[2].RoomName != "views name of r1" {
+		t.Errorf("hit m0 shows room name %q, want the views' (the index's is a rename the views lack)", page.Items[2].RoomName)
+	}
+	if len(v.asked) != 1 || !slices.Equal(v.asked[0], ids(hits)) {
+		t.Errorf("the views were asked %v, want once for every hit", v.asked)
 	}
 	// Once the views caught up, the same search shows every hit.
 	v.applied["r1"] = 30
+	delete(v.texts, "m1")
 	page, _, _ = q.Search(context.Background(), app.Options{Caller: "ann"}, "hi", "", nil, 10)
-	if got := ids(page.Items); len(got) != 5 {
-		t.Errorf("after the views caught up: hits %v, want all 5", got)
+	if got := ids(page.Items); len(got) != 6 {
+		t.Errorf("after the views caught up: hits %v, want all 6", got)
 	}
 }
 
@@ -167,14 +192,14 @@ func TestSearchPagesStayFullAndWalkEveryVisibleHit(t *testing.T) {
 				if name == "a hidden run of 1000" {
 					n = 1030
 				}
-				hits := hitsOf("r1", n, seq)
+				hits, posted := hitsOf("r1", n, seq)
 				var want []string
 				for _, h := range hits {
-					if h.Seq <= 50 {
+					if posted[h.MessageID] <= 50 {
 						want = append(want, h.MessageID)
 					}
 				}
-				v := &laggingViews{applied: map[string]int64{"r1": 50}}
+				v := &laggingViews{applied: map[string]int64{"r1": 50}, posted: posted}
 				q := newSearchQueries(t, v, &index{hits: hits})
 				var got []string
 				var after *app.MessageKey
@@ -195,7 +220,7 @@ func TestSearchPagesStayFullAndWalkEveryVisibleHit(t *testing.T) {
 					}
 					// A short page is allowed only when the visible hits ahead were more than the rounds could
 					// reach: then at least the hidden hits it passed over outnumber what one read asks for.
-					if len(page.Items) < limit && countHiddenBefore(hits, after, *page.Next) < limit+1 {
+					if len(page.Items) < limit && countHiddenBefore(hits, posted, after, *page.Next) < limit+1 {
 						t.Errorf("short page (%d of %d) with few hidden hits behind it", len(page.Items), limit)
 					}
 					after = page.Next
@@ -208,11 +233,11 @@ func TestSearchPagesStayFullAndWalkEveryVisibleHit(t *testing.T) {
 	}
 }
 
-// countHiddenBefore counts the hidden hits (seq beyond 50) after from and up to to.
-func countHiddenBefore(hits []app.Hit, from *app.MessageKey, to app.MessageKey) int {
+// countHiddenBefore counts the hidden hits (posted beyond seq 50) after from and up to to.
+func countHiddenBefore(hits []app.Hit, posted map[string]int64, from *app.MessageKey, to app.MessageKey) int {
 	n := 0
 	for _, h := range hits {
-		if (from == nil || before(h, *from)) && !before(h, to) && h.Seq > 50 {
+		if (from == nil || before(h, *from)) && !before(h, to) && posted[h.MessageID] > 50 {
 			n++
 		}
 	}
@@ -223,8 +248,8 @@ func countHiddenBefore(hits []app.Hit, from *app.MessageKey, to app.MessageKey) 
 // answers short with a cursor after the last hit read, which a next page starts from.
 func TestSearchReadsAreBounded(t *testing.T) {
 	t.Parallel()
-	hits := hitsOf("r1", 5000, func(i int) int64 { return map[bool]int64{true: 1, false: 99}[i == 4999] })
-	v := &laggingViews{applied: map[string]int64{"r1": 50}}
+	hits, posted := hitsOf("r1", 5000, func(i int) int64 { return map[bool]int64{true: 1, false: 99}[i == 4999] })
+	v := &laggingViews{applied: map[string]int64{"r1": 50}, posted: posted}
 	x := &index{hits: hits}
 	q := newSearchQueries(t, v, x)
 	page, _, err := q.Search(context.Background(), app.Options{Caller: "ann"}, "hi", "", nil, 10)
@@ -232,7 +257,7 @@ func TestSearchReadsAreBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(x.reads) != 4 || len(v.asked) != 4 {
-		t.Errorf("%d index reads and %d applied-seq reads, want 4 each", len(x.reads), len(v.asked))
+		t.Errorf("%d index reads and %d reads of the views, want 4 each", len(x.reads), len(v.asked))
 	}
 	read := 0
 	for _, r := range x.reads {
@@ -244,12 +269,13 @@ func TestSearchReadsAreBounded(t *testing.T) {
 	}
 }
 
-// TestSearchFailsWhenTheViewsCannotVouch: without the views' applied seqs no hit is shown; the error is the
+// TestSearchFailsWhenTheViewsCannotVouch: without the views' copy of the hits no hit is shown; the error is the
 // views', so the answer is a 503.
 func TestSearchFailsWhenTheViewsCannotVouch(t *testing.T) {
 	t.Parallel()
 	v := &laggingViews{applied: map[string]int64{"r1": 50}, fail: fmt.Errorf("%w: dial tcp", app.ErrUnavailable)}
-	q := newSearchQueries(t, v, &index{hits: hitsOf("r1", 3, func(int) int64 { return 1 })})
+	hits, _ := hitsOf("r1", 3, func(int) int64 { return 1 })
+	q := newSearchQueries(t, v, &index{hits: hits})
 	page, _, err := q.Search(context.Background(), app.Options{Caller: "ann"}, "hi", "", nil, 10)
 	if !errors.Is(err, app.ErrUnavailable) || len(page.Items) != 0 {
 		t.Errorf("Search = %d hits, %v; want none and ErrUnavailable", len(page.Items), err)

@@ -111,8 +111,11 @@ func viewsVouchForSearch(t *testing.T, sys *heldSystem) {
 	held := appliedSeq(t, sys.viewsApplied, room)
 	removed := ann.removeMember(t, room, bob)
 	after := ann.post(t, room, "after w"+x)
-	testkit.Eventually(t, 30*time.Second, "the search index applies the removal and the message after it", func() bool {
-		return appliedSeq(t, sys.searchApplied, room) >= after.Version
+	// Also after the removal: the message bob saw is edited and the room renamed.
+	ann.edit(t, room, before.MessageID, "edited zq"+x)
+	renamed := ann.renameRoom(t, room, "Renamed "+x)
+	testkit.Eventually(t, 30*time.Second, "the search index applies the removal, the message, the edit and the rename after it", func() bool {
+		return appliedSeq(t, sys.searchApplied, room) >= renamed.Version
 	})
 	if v := appliedSeq(t, sys.viewsApplied, room); v >= removed.Version || v != held {
 		t.Fatalf("the views applied room %s up to %d (held at %d), want them held before the removal at %d", room,
@@ -122,7 +125,7 @@ func viewsVouchForSearch(t *testing.T, sys *heldSystem) {
 	// The index has the message after the removal; the views still count bob as a member, applied only up to
 	// before the removal, so nothing the index has beyond that reaches him (or anyone).
 	for _, q := range []url.Values{
-		params("q", "after w"+x), params("q", "w"+x), params("q", "after w"+x, "room_id", room),
+		params("q", "after w"+x), params("q", "w"+x), params("q", "after w"+x, "room_id", room), params("q", "zq"+x),
 	} {
 		for _, base := range []string{sys.Query, sys.fastQuery} {
 			a := queryAs(t, base, bob.token, "/v1/search", q)
@@ -130,6 +133,9 @@ func viewsVouchForSearch(t *testing.T, sys *heldSystem) {
 			for _, h := range page.Items {
 				if h.MessageID == after.MessageID || h.RoomID == room && h.MessageID != before.MessageID {
 					t.Errorf("bob's search %v shows %+v, posted after his removal", q, h)
+				}
+				if h.MessageID == before.MessageID && (h.Text != "before w"+x || h.RoomName != "Held "+x) {
+					t.Errorf("bob's search %v shows %+v: the edit or the room's rename made after his removal", q, h)
 				}
 			}
 		}
