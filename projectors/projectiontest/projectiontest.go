@@ -6,9 +6,11 @@ package projectiontest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,4 +93,32 @@ func Apply(ctx context.Context, target projection.Target, events []projection.Ev
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// RaceSwitches runs p.Switch(ctx, from, to) for every version of to at once, as processes that all read from
+// live would, and returns the one that won; it fails the test unless exactly one succeeded and every other got
+// projection.ErrSwitchConflict.
+func RaceSwitches(tb testing.TB, ctx context.Context, p projection.Projection, from int, to ...int) int {
+	tb.Helper()
+	errs := make([]error, len(to))
+	var wg sync.WaitGroup
+	for i, v := range to {
+		wg.Go(func() { errs[i] = p.Switch(ctx, from, v) })
+	}
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		switch {
+		case err == nil && won == 0:
+			won = to[i]
+		case err == nil:
+			tb.Fatalf("switches from %d to %d and to %d both succeeded", from, won, to[i])
+		case !errors.Is(err, projection.ErrSwitchConflict):
+			tb.Fatalf("switch from %d to %d = %v, want success or ErrSwitchConflict", from, to[i], err)
+		}
+	}
+	if won == 0 {
+		tb.Fatalf("no switch from %d succeeded: %v", from, errs)
+	}
+	return won
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cqrses-aws/pipeline/projectors/projection"
+	"github.com/cqrses-aws/pipeline/projectors/projectiontest"
 	"github.com/cqrses-aws/pipeline/projectors/search"
 )
 
@@ -136,28 +137,9 @@ func TestRacingSwitchesOneWins(t *testing.T) {
 		if err := p.Switch(c, 0, 1); err != nil {
 			t.Fatal(err)
 		}
-		errs := make([]error, 2)
-		var wg sync.WaitGroup
-		for i := range errs {
-			wg.Go(func() { errs[i] = p.Switch(c, 1, 2+i) })
-		}
-		wg.Wait()
-		won := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && won < 0:
-				won = i
-			case err == nil:
-				t.Fatal("both switches from version 1 succeeded")
-			case !errors.Is(err, projection.ErrSwitchConflict):
-				t.Fatalf("switch to %d = %v, want success or ErrSwitchConflict", 2+i, err)
-			}
-		}
-		if won < 0 {
-			t.Fatalf("no switch from version 1 succeeded: %v", errs)
-		}
-		if v, ok, err := p.Live(c); err != nil || !ok || v != 2+won {
-			t.Fatalf("Live = %d, %v, %v; want %d", v, ok, err, 2+won)
+		won := projectiontest.RaceSwitches(t, c, p, 1, 2, 3)
+		if v, ok, err := p.Live(c); err != nil || !ok || v != won {
+			t.Fatalf("Live = %d, %v, %v; want %d", v, ok, err, won)
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cqrses-aws/pipeline/projectors/projection"
+	"github.com/cqrses-aws/pipeline/projectors/projectiontest"
 	"github.com/cqrses-aws/pipeline/projectors/views"
 )
 
@@ -234,28 +235,9 @@ func TestRacingSwitchesOneWins(t *testing.T) {
 		for _, v := range []int{from + 1, from + 2} {
 			open(t, p, v)
 		}
-		errs := make([]error, 2)
-		var wg sync.WaitGroup
-		for i := range errs {
-			wg.Go(func() { errs[i] = p.Switch(ctx, from, from+1+i) })
-		}
-		wg.Wait()
-		won := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && won < 0:
-				won = i
-			case err == nil:
-				t.Fatalf("round %d: both switches from %d succeeded", round, from)
-			case !errors.Is(err, projection.ErrSwitchConflict):
-				t.Fatalf("round %d: switch to %d = %v, want success or ErrSwitchConflict", round, from+1+i, err)
-			}
-		}
-		if won < 0 {
-			t.Fatalf("round %d: no switch from %d succeeded: %v", round, from, errs)
-		}
-		assertLive(t, p, from+1+won)
-		if won == 0 { // continue from the odd version so that every round starts from 1+round*2
+		won := projectiontest.RaceSwitches(t, ctx, p, from, from+1, from+2)
+		assertLive(t, p, won)
+		if won == from+1 { // continue from the odd version so that every round starts from 1+round*2
 			if err := p.Switch(ctx, from+1, from+2); err != nil {
 				t.Fatal(err)
 			}
