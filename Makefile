@@ -49,10 +49,16 @@ test: up ## start the stack, then run every test (unit and integration) with the
 synth: ## synthesize the AWS stack (deploy/aws) into deploy/aws/cdk.out without the CDK CLI (needs node)
 	@cd deploy/aws && CDK_OUTDIR=$(CURDIR)/deploy/aws/cdk.out JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION=1 $(GO) run .
 
-bench: up ## run the benchmarks (each a ratio against a reference in the same run) into .bench/results.json; print them
+# The report is printed even when go test fails (what was recorded, a failed or killed benchmark's results as
+# misses); make bench fails when the benchmarks fail or the report finds a miss.
+bench: up ## run the benchmarks (each a ratio against a reference, with its target) into .bench/results.json; print them; fail on any miss
 	@rm -f .bench/results.json
-	@$(WITH_ENV) $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -count 1 -timeout 60m ./...
-	@$(GO) run ./internal/benchkit/report
+	@tests=0; report=0; \
+	$(WITH_ENV) $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -count 1 -timeout 60m ./... || tests=$$?; \
+	$(GO) run ./internal/benchkit/report || report=$$?; \
+	if [ $$tests -ne 0 ]; then echo "make bench: FAILED: go test exited $$tests (a benchmark failed, was killed or timed out; see above)" >&2; fi; \
+	if [ $$report -ne 0 ]; then echo "make bench: FAILED: the report exited $$report (a target missed, or no results)" >&2; fi; \
+	[ $$tests -eq 0 ] && [ $$report -eq 0 ]
 
 lint: ## gofmt, go vet, staticcheck (pinned), go mod tidy check
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

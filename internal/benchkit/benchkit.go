@@ -1,35 +1,51 @@
 // Package benchkit measures the project's benchmarks as ratios against a reference run in the same process, the
-// two alternating round by round, and records the median ratio in .bench/results.json, which `make bench` prints.
+// two alternating round by round, and records the median ratio (with the lowest and highest of the rounds) and
+// the target it must meet in .bench/results.json, which `make bench` prints and judges: any miss fails it.
 //
 // Ratios, not absolute times: the machines vary, a ratio against the same server in the same minute does not.
+// A few results are plain figures (no reference, no ratio), with or without a target on the value itself.
 package benchkit
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
 
-// Result is one benchmark's outcome as results.json stores it.
+// Result is one benchmark's outcome as results.json stores it. Value and Reference are the median round's
+// (Reference 0 for a plain figure, which has no ratio), Ratio is its ratio, RatioMin and RatioMax the lowest and
+// highest over Rounds rounds. Target, when set, is what the result must meet; Failed, when set, says why there is
+// no figure (the measurement failed, or the benchmark failed, was killed or timed out), and makes it a miss.
 type Result struct {
 	Value     float64 `json:"value"`
 	Reference float64 `json:"reference"`
 	Ratio     float64 `json:"ratio"`
+	RatioMin  float64 `json:"ratio_min,omitempty"`
+	RatioMax  float64 `json:"ratio_max,omitempty"`
+	Rounds    int     `json:"rounds,omitempty"`
 	Unit      string  `json:"unit"`
+	Target    *Target `json:"target,omitempty"`
+	Failed    string  `json:"failed,omitempty"`
 	Note      string  `json:"note"`
 }
+
+// Figure returns a plain figure: value in unit, with no reference and so no ratio.
+func Figure(value float64, unit string) Result { return Result{Value: value, Unit: unit} }
 
 // Measure runs one round of a subject or a reference and returns its measurement in the benchmark's unit.
 type Measure func() (float64, error)
 
 // Compare runs subject and reference alternately for rounds rounds (reference first in odd rounds, subject first
 // in even ones, so neither always gets the warmer server), computes ratio(subject, reference) per round, and
-// returns the round with the median ratio. It returns the first measurement error.
+// returns the round with the median ratio, the lowest and highest ratio and the number of rounds. It returns the
+// first measurement error, with a Result that holds only the rounds completed before it.
 func Compare(rounds int, subject, reference Measure, ratio func(subject, reference float64) float64) (Result, error) {
 	if rounds < 1 {
 		return Result{}, errors.New("benchkit: rounds must be at least 1")
@@ -45,7 +61,7 @@ func Compare(rounds int, subject, reference Measure, ratio func(subject, referen
 		for j, m := range order {
 			v, err := m()
 			if err != nil {
-				return Result{}, fmt.Errorf("benchkit: round %d: %w", i+1, err)
+				return Result{Rounds: i}, fmt.Errorf("benchkit: round %d: %w", i+1, err)
 			}
 			got[j] = v
 		}
@@ -65,7 +81,8 @@ func Compare(rounds int, subject, reference Measure, ratio func(subject, referen
 		return 0
 	})
 	mid := results[len(results)/2]
-	return Result{Value: mid.s, Reference: mid.r, Ratio: mid.ratio}, nil
+	return Result{Value: mid.s, Reference: mid.r, Ratio: mid.ratio,
+		RatioMin: results[0].ratio, RatioMax: results[len(results)-1].ratio, Rounds: rounds}, nil
 }
 
 // Over is the ratio subject/reference, for measurements where more is better (throughput) or where the target is
@@ -79,33 +96,73 @@ func Over(subject, reference float64) float64 {
 
 var fileMu sync.Mutex
 
+// Load returns the results in results.json under dir, by name; it returns an error wrapping os.ErrNotExist when
+// there is no such file, or one when the file cannot be read or decoded.
+func Load(dir string) (map[string]Result, error) {
+	path := filepath.Join(dir, "results.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("benchkit: %w", err)
+	}
+	all := map[string]Result{}
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, fmt.Errorf("benchkit: decode %s: %w", path, err)
+	}
+	return all, nil
+}
+
 // Record merges name → r into results.json under dir (created when missing), keeping the other benchmarks'
-// entries. It returns an error when the file cannot be read or written.
+// entries. A value, reference or ratio that is not a finite number (JSON has none) is recorded as 0 with r
+// marked Failed. It returns an error when the file cannot be read or written.
 func Record(dir, name string, r Result) error {
 	fileMu.Lock()
 	defer fileMu.Unlock()
+	return update(dir, func(all map[string]Result) { all[name] = finite(r) })
+}
+
+// update applies change to the results under dir and writes them back; the caller holds fileMu.
+func update(dir string, change func(map[string]Result)) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("benchkit: %w", err)
 	}
-	path := filepath.Join(dir, "results.json")
-	all := map[string]Result{}
-	if b, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(b, &all); err != nil {
-			return fmt.Errorf("benchkit: decode %s: %w", path, err)
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("benchkit: %w", err)
+	all, err := Load(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		all, err = map[string]Result{}, nil
 	}
-	all[name] = r
+	if err != nil {
+		return err
+	}
+	change(all)
 	b, err := json.MarshalIndent(all, "", "  ")
 	if err != nil {
 		return fmt.Errorf("benchkit: encode: %w", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("benchkit: %w", err)
 	}
 	return nil
 }
+
+// finite returns r with every number that is not finite replaced by 0 and, if there was one, r marked Failed.
+func finite(r Result) Result {
+	var bad []string
+	for _, f := range []struct {
+		name string
+		v    *float64
+	}{{"value", &r.Value}, {"reference", &r.Reference}, {"ratio", &r.Ratio}, {"ratio_min", &r.RatioMin}, {"ratio_max", &r.RatioMax}} {
+		if math.IsNaN(*f.v) || math.IsInf(*f.v, 0) {
+			bad = append(bad, fmt.Sprintf("%s %v", f.name, *f.v))
+			*f.v = 0
+		}
+	}
+	if len(bad) > 0 && r.Failed == "" {
+		r.Failed = "not a finite number: " + strings.Join(bad, ", ")
+	}
+	return r
+}
+
+// dirOf is where Expect and Save record: Dir, except in this package's tests.
+var dirOf = Dir
 
 // Dir returns the .bench folder at the module root above the working directory (a package folder under go test).
 func Dir() (string, error) {
@@ -125,19 +182,90 @@ func Dir() (string, error) {
 	}
 }
 
-// Save records r under name in the module's .bench/results.json and reports its ratio as the benchmark's
-// "ratio" metric; it fails the benchmark when err (the measurement's) is not nil or the file cannot be written.
+// Failure messages of the results a benchmark did not finish.
+const (
+	// NotRecorded is the Failed of a result Expect announced and nothing recorded since: its benchmark stopped
+	// (failed, was killed or hit go test's -timeout) before it measured.
+	NotRecorded = "no result recorded: the benchmark stopped (failed, was killed or timed out) before measuring it"
+	// BenchmarkFailed is the Failed of a result whose benchmark failed after recording it (see go test's output).
+	BenchmarkFailed = "the benchmark failed (see go test's output)"
+)
+
+// Expect records each name as a failed result (NotRecorded) until the benchmark records it, so that a benchmark
+// that dies before measuring (a fatal error, go test's -timeout) leaves a miss behind, not a missing line; and
+// marks each one the benchmark recorded as failed (BenchmarkFailed) if the benchmark has failed when it ends.
+// Call it first in a benchmark, with the names of every result it records. It fails the benchmark when the file
+// cannot be written.
+func Expect(b *testing.B, names ...string) {
+	b.Helper()
+	dir, err := dirOf()
+	if err != nil {
+		b.Fatal(err)
+	}
+	fileMu.Lock()
+	err = update(dir, func(all map[string]Result) {
+		for _, n := range names {
+			all[n] = Result{Failed: NotRecorded}
+		}
+	})
+	fileMu.Unlock()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range names {
+		markIfFailed(b, dir, n)
+	}
+}
+
+// markIfFailed registers a cleanup that marks the result name Failed (BenchmarkFailed) when the benchmark has
+// failed by its end and the result does not already say why it failed.
+func markIfFailed(b *testing.B, dir, name string) {
+	b.Cleanup(func() {
+		if !b.Failed() {
+			return
+		}
+		fileMu.Lock()
+		defer fileMu.Unlock()
+		err := update(dir, func(all map[string]Result) {
+			r := all[name]
+			if r.Failed == "" {
+				r.Failed = BenchmarkFailed
+				all[name] = r
+			}
+		})
+		if err != nil {
+			b.Error(err)
+		}
+	})
+}
+
+// Save records r under name in the module's .bench/results.json and reports its ratio (or, for a plain figure,
+// its value) as the benchmark's metric. When err (the measurement's) is not nil it records r as failed, with err,
+// and fails the benchmark; it also fails it when the file cannot be written. A missed target does not fail the
+// benchmark (the report judges every result, so that one run shows them all); if the benchmark fails later, the
+// result is marked failed when it ends.
 func Save(b *testing.B, name string, r Result, err error) {
 	b.Helper()
+	dir, derr := dirOf()
+	if derr != nil {
+		b.Fatal(derr)
+	}
 	if err != nil {
-		b.Fatal(err)
+		r.Failed = err.Error()
 	}
-	dir, err := Dir()
+	if rerr := Record(dir, name, r); rerr != nil {
+		b.Fatal(rerr)
+	}
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("%s: %v", name, err)
 	}
-	if err := Record(dir, name, r); err != nil {
-		b.Fatal(err)
+	markIfFailed(b, dir, name)
+	if miss := r.Miss(); miss != "" {
+		b.Logf("%s: MISS: %s", name, miss)
 	}
-	b.ReportMetric(r.Ratio, "ratio")
+	if r.HasRatio() {
+		b.ReportMetric(r.Ratio, "ratio")
+	} else if unit := strings.Join(strings.Fields(r.Unit), "_"); unit != "" {
+		b.ReportMetric(r.Value, unit)
+	}
 }
