@@ -51,6 +51,7 @@ const (
 // net/http handler doing the same token check, SQL, cursor and encoding/json (benchref_test.go), both on the
 // same Postgres views. Higher is better; target ratio >= 0.8.
 func BenchmarkRatioQueryMessages(b *testing.B) {
+	benchkit.Expect(b, "query_messages")
 	st := testkit.MustStack(b)
 	fx := newMessagesFixture(b)
 	subject := startBenchQueryAPI(b, fx.name)
@@ -63,8 +64,8 @@ func BenchmarkRatioQueryMessages(b *testing.B) {
 	}
 	for b.Loop() {
 		r, err := benchkit.Compare(qmRounds, fx.measure(b, "query API", subject), fx.measure(b, "reference", reference), benchkit.Over)
-		r.Unit = "requests/s"
-		r.Note = fmt.Sprintf("target ratio >= 0.8 (higher is better); GET /v1/rooms/{room}/messages?limit=%d, %d keep-alive "+
+		r.Unit, r.Target = "requests/s", benchkit.RatioAtLeast(0.8)
+		r.Note = fmt.Sprintf("higher is better; GET /v1/rooms/{room}/messages?limit=%d, %d keep-alive "+
 			"clients, %d requests a side and round, median of %d alternating rounds; %d rooms x %d messages, %d members each; "+
 			"reference: net/http + the same JWT check, SQL, cursor HMAC and encoding/json",
 			qmLimit, qmClients, qmRequests, qmRounds, qmRooms, qmMessagesInRoom, qmMembersInRoom)

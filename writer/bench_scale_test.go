@@ -32,6 +32,7 @@ import (
 // (routing by aggregate id) would remove the conflicts; the load balancer here is not sticky by design.
 func BenchmarkRatioCommandContentionTwoWriters(b *testing.B) {
 	const clients, posts = 32, 10
+	benchkit.Expect(b, "command_contention_two_writers")
 	// Info, not debug: the processes' output is kept in memory for the whole run.
 	ws := startWriters(b, 2, map[string]string{"LOG_LEVEL": "info"})
 	room, members, _ := ws.crowdedRoom(b, clients)
@@ -49,8 +50,8 @@ func BenchmarkRatioCommandContentionTwoWriters(b *testing.B) {
 	}
 	for b.Loop() {
 		r, err := benchkit.Compare(benchRounds, measure(2), measure(1), benchkit.Over)
-		r.Unit = "commands/s"
-		r.Note = fmt.Sprintf("target ratio >= 0.25: one room's appends are serialized by its version, so a second "+
+		r.Unit, r.Target = "commands/s", benchkit.RatioAtLeast(0.25)
+		r.Note = fmt.Sprintf("one room's appends are serialized by its version, so a second "+
 			"writer adds no throughput, and each hand-over costs one failed transaction and one catch-up read; "+
 			"32 clients, one room; 503s: %d with two writers, %d with one", contended[2], contended[1])
 		benchkit.Save(b, "command_contention_two_writers", r, err)
@@ -64,6 +65,7 @@ func BenchmarkRatioCommandContentionTwoWriters(b *testing.B) {
 // just before (untimed), never seeded ones. The notes report both rooms' snapshot sizes afterwards.
 func BenchmarkRatioRoomSizeLatencyP99(b *testing.B) {
 	const seeded, clients, perClient = 100_000, 4, 40
+	benchkit.Expect(b, "room_size_post_p99", "room_size_edit_p99")
 	// moto reads a Query of one partition by walking all of its 100,000 items, so the first load of the big room
 	// takes seconds there (not on DynamoDB, whose Query reads only the keys asked for): time enough for it.
 	ws := startWriters(b, 1, map[string]string{
@@ -110,10 +112,10 @@ func BenchmarkRatioRoomSizeLatencyP99(b *testing.B) {
 	for b.Loop() {
 		rp, errp := benchkit.Compare(benchRounds, post(big), post(fresh), benchkit.Over)
 		re, erre := benchkit.Compare(benchRounds, edit(big), edit(fresh), benchkit.Over)
-		note := fmt.Sprintf("target ratio <= 1.2; %d seeded messages, SNAPSHOT_EVERY=40, %d clients x %d; snapshots: %s",
+		note := fmt.Sprintf("%d seeded messages, SNAPSHOT_EVERY=40, %d clients x %d; snapshots: %s",
 			seeded, clients, perClient, snapshotSizes(b, ws, map[string]string{"big room": big, "fresh room": fresh}))
-		rp.Unit, rp.Note = "ms", note
-		re.Unit, re.Note = "ms", note
+		rp.Unit, rp.Target, rp.Note = "ms", benchkit.RatioAtMost(1.2), note
+		re.Unit, re.Target, re.Note = "ms", benchkit.RatioAtMost(1.2), note
 		benchkit.Save(b, "room_size_post_p99", rp, errp)
 		benchkit.Save(b, "room_size_edit_p99", re, erre)
 	}

@@ -175,10 +175,11 @@ func p99(_ float64, lats []time.Duration) float64 {
 // BenchmarkRatioCommandThroughput: PostMessage commands/s through the writer (hot cache, HTTP, JWT, one
 // TransactWriteItems each) over bare conditional PutItem calls/s on the same DynamoDB server; 16 clients.
 func BenchmarkRatioCommandThroughput(b *testing.B) {
+	benchkit.Expect(b, "command_throughput")
 	cb := newCommandBench(b)
 	for b.Loop() {
 		r, err := benchkit.Compare(benchRounds, cb.measure(cb.post, throughput), cb.measure(cb.put, throughput), benchkit.Over)
-		r.Unit, r.Note = "commands/s", "target ratio >= 0.7; 16 clients, reference: conditional PutItem"
+		r.Unit, r.Target, r.Note = "commands/s", benchkit.RatioAtLeast(0.7), "16 clients, reference: conditional PutItem"
 		benchkit.Save(b, "command_throughput", r, err)
 	}
 }
@@ -186,10 +187,11 @@ func BenchmarkRatioCommandThroughput(b *testing.B) {
 // BenchmarkRatioCommandLatencyP99: p99 latency of PostMessage through the writer over p99 of a bare conditional
 // PutItem, 16 concurrent clients.
 func BenchmarkRatioCommandLatencyP99(b *testing.B) {
+	benchkit.Expect(b, "command_latency_p99")
 	cb := newCommandBench(b)
 	for b.Loop() {
 		r, err := benchkit.Compare(benchRounds, cb.measure(cb.post, p99), cb.measure(cb.put, p99), benchkit.Over)
-		r.Unit, r.Note = "ms", "target ratio <= 2; 16 clients, reference: conditional PutItem"
+		r.Unit, r.Target, r.Note = "ms", benchkit.RatioAtMost(2), "16 clients, reference: conditional PutItem"
 		benchkit.Save(b, "command_latency_p99", r, err)
 	}
 }
@@ -198,10 +200,12 @@ func BenchmarkRatioCommandLatencyP99(b *testing.B) {
 // TransactWriteItems an append makes, on the same server; it isolates the writer's own overhead from the cost of
 // DynamoDB transactions (on moto, far higher than a PutItem's).
 func BenchmarkRatioCommandOverTransaction(b *testing.B) {
+	benchkit.Expect(b, "command_throughput_over_transaction")
 	cb := newCommandBench(b)
 	for b.Loop() {
 		r, err := benchkit.Compare(benchRounds, cb.measure(cb.post, throughput), cb.measure(cb.transact, throughput), benchkit.Over)
-		r.Unit, r.Note = "commands/s", "diagnostic; reference: the append's bare TransactWriteItems, 16 clients"
+		// No target: a diagnostic figure.
+		r.Unit, r.Note = "commands/s", "diagnostic, no target; reference: the append's bare TransactWriteItems, 16 clients"
 		benchkit.Save(b, "command_throughput_over_transaction", r, err)
 	}
 }

@@ -239,8 +239,8 @@ func markIfFailed(b *testing.B, dir, name string) {
 	})
 }
 
-// Save records r under name in the module's .bench/results.json and reports its ratio (or, for a plain figure,
-// its value) as the benchmark's metric. When err (the measurement's) is not nil it records r as failed, with err,
+// Save records r under name in the module's .bench/results.json and reports its ratio as the benchmark's
+// "ratio" metric (a plain figure's value as "<name>-<unit>"). When err (the measurement's) is not nil it records r as failed, with err,
 // and fails the benchmark; it also fails it when the file cannot be written. A missed target does not fail the
 // benchmark (the report judges every result, so that one run shows them all); if the benchmark fails later, the
 // result is marked failed when it ends.
@@ -265,7 +265,7 @@ func Save(b *testing.B, name string, r Result, err error) {
 	}
 	if r.HasRatio() {
 		b.ReportMetric(r.Ratio, "ratio")
-	} else if unit := strings.Join(strings.Fields(r.Unit), "_"); unit != "" {
-		b.ReportMetric(r.Value, unit)
+	} else {
+		b.ReportMetric(r.Value, strings.Join(strings.Fields(name+"-"+r.Unit), "_"))
 	}
 }

@@ -218,9 +218,10 @@ func (c *timingClient) Search(ctx context.Context, index string, body []byte) ([
 
 // BenchmarkRatioSearchMillionAggregates replays 1,000,000 distinct aggregates (half accounts, half rooms with
 // one message each; 1.5 million events) straight into a search target, batch by batch as the runner applies a
-// build, and records the largest request body it sent against the 5 MiB target (a miss fails the benchmark),
-// and the share of the wall time spent in bookkeeping requests (state documents and renames marker).
+// build, and records the largest request body it sent (a plain figure, target at most 5 MiB), and the share of
+// the wall time spent in bookkeeping requests (state documents and renames marker; diagnostic, no target).
 func BenchmarkRatioSearchMillionAggregates(b *testing.B) {
+	benchkit.Expect(b, "search_1m_aggregates_bookkeeping_share", "search_1m_aggregates_largest_request")
 	server := openSearchClient(b)
 	for b.Loop() {
 		cl := &timingClient{Client: server}
@@ -264,17 +265,14 @@ func BenchmarkRatioSearchMillionAggregates(b *testing.B) {
 		b.ReportMetric(float64(millionAccounts+2*millionRooms)/wall.Seconds(), "events/s")
 		benchkit.Save(b, "search_1m_aggregates_bookkeeping_share", benchkit.Result{
 			Value: cl.bookkeeping.Seconds(), Reference: wall.Seconds(), Ratio: share, Unit: "s",
-			Note: fmt.Sprintf("time in state document and renames marker requests over the wall time of a replay of "+
-				"%d accounts and %d rooms with one message (%d events, batches of %d)",
+			Note: fmt.Sprintf("diagnostic, no target; time in state document and renames marker requests over the "+
+				"wall time of a replay of %d accounts and %d rooms with one message (%d events, batches of %d)",
 				millionAccounts, millionRooms, millionAccounts+2*millionRooms, millionBatch),
 		}, nil)
-		benchkit.Save(b, "search_1m_aggregates_largest_request", benchkit.Result{
-			Value: largestMiB, Reference: 5, Ratio: largestMiB / 5, Unit: "MiB",
-			Note: "target ratio <= 1: largest request body (bulk, mget, search) of the same replay over 5 MiB",
-		}, nil)
-		if largestMiB > 5 {
-			b.Errorf("largest request %.2f MiB, over the 5 MiB target", largestMiB)
-		}
+		largest := benchkit.Figure(largestMiB, "MiB")
+		largest.Target = benchkit.ValueAtMost(5)
+		largest.Note = "largest request body (bulk, mget, search) of the same replay"
+		benchkit.Save(b, "search_1m_aggregates_largest_request", largest, nil)
 		b.StartTimer()
 	}
 }

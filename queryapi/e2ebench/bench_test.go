@@ -49,6 +49,7 @@ const (
 // (produced - response), Kafka (read - produced), projector (visible - read); the relay's and projectors'
 // metrics split them further. Recorded as e2e_visible_p99 (views) and e2e_visible_search_p99.
 func BenchmarkRatioE2EVisible(b *testing.B) {
+	benchkit.Expect(b, "e2e_visible_p99", "e2e_visible_search_p99")
 	p := startPipeline(b)
 	posters := p.setupRooms(b)
 	records := p.consume(b)
@@ -85,19 +86,13 @@ type result struct {
 	note string
 }
 
-// record stores r as a plain figure (no reference, so ratio 0 means "not applicable") and reports its p99.
+// record stores r's p99 as a plain figure: no reference, so no ratio, and no target (issue 14's targets, p99
+// 300 ms in the views and 1.2 s in search, are for a declared rate of 100 commands/s, which this load is not).
 func record(b *testing.B, name string, r result, why string) {
 	b.Helper()
-	dir, err := benchkit.Dir()
-	if err != nil {
-		b.Fatal(err)
-	}
-	v := float64(r.p99.Microseconds()) / 1000
-	res := benchkit.Result{Value: v, Unit: "ms", Note: "plain figure, no reference (ratio n/a); " + r.note + "; " + why}
-	if err := benchkit.Record(dir, name, res); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(v, name+"_ms")
+	res := benchkit.Figure(float64(r.p99.Microseconds())/1000, "ms")
+	res.Note = "plain figure, no target; " + r.note + "; " + why
+	benchkit.Save(b, name, res, nil)
 }
 
 // report logs the run's visibility and its parts and returns the views and search figures. A stale answer

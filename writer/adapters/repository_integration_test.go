@@ -48,6 +48,7 @@ func seedDynamoDB(tb testing.TB) (*eventstore.DynamoDB, *roomRepo) {
 // BenchmarkRatioAggregateLoadSnapshot: the time to load a 10,000-event room by replaying every event over the
 // time to load it from its newest snapshot (taken every 100 events), both from DynamoDB.
 func BenchmarkRatioAggregateLoadSnapshot(b *testing.B) {
+	benchkit.Expect(b, "aggregate_load_snapshot")
 	store, withSnapshots := seedDynamoDB(b)
 	replayOnly := newRoomRepo(b, adapters.RepositoryConfig{Store: withoutSnapshots{store}})
 	load := func(repo *roomRepo) benchkit.Measure {
@@ -62,17 +63,7 @@ func BenchmarkRatioAggregateLoadSnapshot(b *testing.B) {
 	}
 	for b.Loop() {
 		r, err := benchkit.Compare(5, load(replayOnly), load(withSnapshots), benchkit.Over)
-		if err != nil {
-			b.Fatal(err)
-		}
-		r.Unit, r.Note = "ms", "target ratio >= 10; value: full replay, reference: snapshot + tail"
-		dir, err := benchkit.Dir()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := benchkit.Record(dir, "aggregate_load_snapshot", r); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(r.Ratio, "ratio")
+		r.Unit, r.Target, r.Note = "ms", benchkit.RatioAtLeast(10), "value: full replay, reference: snapshot + tail"
+		benchkit.Save(b, "aggregate_load_snapshot", r, err)
 	}
 }
