@@ -24,26 +24,32 @@ type Clients struct {
 }
 
 // New loads the SDK configuration (static keys when given, else the default credential chain) and builds the
-// clients; with an EndpointURL every client talks to that endpoint, S3 with path-style addressing. It returns an
+// clients; with an EndpointURL every client talks to that endpoint (or to the service's own endpoint setting), S3
+// with path-style addressing. It returns an
 // error when the configuration is invalid or the SDK cannot load it.
 func New(ctx context.Context, cfg config.AWS) (*Clients, error) {
 	sdk, err := LoadSDKConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	var endpoint *string
-	if cfg.EndpointURL != "" {
-		endpoint = aws.String(cfg.EndpointURL)
-	}
+	dynamo, objects := endpointOf(cfg.DynamoDBEndpoint()), endpointOf(cfg.S3Endpoint())
 	return &Clients{
-		DynamoDB: dynamodb.NewFromConfig(sdk, func(o *dynamodb.Options) { o.BaseEndpoint = endpoint }),
-		Streams:  dynamodbstreams.NewFromConfig(sdk, func(o *dynamodbstreams.Options) { o.BaseEndpoint = endpoint }),
+		DynamoDB: dynamodb.NewFromConfig(sdk, func(o *dynamodb.Options) { o.BaseEndpoint = dynamo }),
+		Streams:  dynamodbstreams.NewFromConfig(sdk, func(o *dynamodbstreams.Options) { o.BaseEndpoint = dynamo }),
 		S3: s3.NewFromConfig(sdk, func(o *s3.Options) {
-			o.BaseEndpoint = endpoint
+			o.BaseEndpoint = objects
 			// Virtual-host addressing needs DNS for bucket.host; a local endpoint has none.
-			o.UsePathStyle = endpoint != nil
+			o.UsePathStyle = objects != nil
 		}),
 	}, nil
+}
+
+// endpointOf is the BaseEndpoint option of url: nil (the service's own) when empty.
+func endpointOf(url string) *string {
+	if url == "" {
+		return nil
+	}
+	return aws.String(url)
 }
 
 // LoadSDKConfig validates cfg and loads the SDK configuration: its region, and static keys when given, else the

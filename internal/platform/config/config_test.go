@@ -164,6 +164,8 @@ func TestLoadFromErrors(t *testing.T) {
 			[]string{"HTTP_READ_TIMEOUT (30s) must not be shorter than HTTP_READ_HEADER_TIMEOUT (1m0s)"}},
 		{"aws endpoint scheme", with("SVC_AWS_ENDPOINT_URL", "ftp://localhost"), []string{"AWS_ENDPOINT_URL"}},
 		{"aws endpoint relative", with("SVC_AWS_ENDPOINT_URL", "localhost:4566"), []string{"AWS_ENDPOINT_URL"}},
+		{"dynamodb endpoint relative", with("SVC_AWS_ENDPOINT_URL_DYNAMODB", "localhost:8000"), []string{"AWS_ENDPOINT_URL_DYNAMODB"}},
+		{"s3 endpoint scheme", with("SVC_AWS_ENDPOINT_URL_S3", "s3://bucket"), []string{"AWS_ENDPOINT_URL_S3"}},
 		{"aws half key", with("SVC_AWS_ACCESS_KEY_ID", "AKIA"), []string{"AWS_SECRET_ACCESS_KEY"}},
 		{"aws empty region", with("SVC_AWS_REGION", " "), nil},
 		{"kafka brokers", with("SVC_KAFKA_BROKERS", "k1:9092,k2,:9092,k3:0"),
@@ -266,5 +268,22 @@ func TestHTTPZeroTimeoutsAreTheDefaults(t *testing.T) {
 	set := config.HTTP{Addr: "127.0.0.1:0", ReadTimeout: time.Minute}
 	if got := set.WithDefaultTimeouts().ReadTimeout; got != time.Minute {
 		t.Errorf("WithDefaultTimeouts changed a set ReadTimeout to %v", got)
+	}
+}
+
+// TestServiceEndpointsOverrideTheCommonOne: AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_S3 win over
+// AWS_ENDPOINT_URL for their service; without them every service uses the common one.
+func TestServiceEndpointsOverrideTheCommonOne(t *testing.T) {
+	t.Parallel()
+	common := config.AWS{EndpointURL: "http://127.0.0.1:15000"}
+	if common.DynamoDBEndpoint() != common.EndpointURL || common.S3Endpoint() != common.EndpointURL {
+		t.Errorf("endpoints %q, %q; want the common one for both", common.DynamoDBEndpoint(), common.S3Endpoint())
+	}
+	split := config.AWS{EndpointURL: "http://127.0.0.1:15000", EndpointDynamoDB: "http://127.0.0.1:8000"}
+	if split.DynamoDBEndpoint() != "http://127.0.0.1:8000" || split.S3Endpoint() != "http://127.0.0.1:15000" {
+		t.Errorf("endpoints %q, %q; want DynamoDB's own and the common one for S3", split.DynamoDBEndpoint(), split.S3Endpoint())
+	}
+	if (config.AWS{}).DynamoDBEndpoint() != "" {
+		t.Error("no endpoint set: want AWS's own (empty)")
 	}
 }

@@ -26,7 +26,7 @@ func AWS(tb testing.TB) *awsclient.Clients {
 		tb.Fatalf("testkit: aws clients: %v", err)
 	}
 	if err := cl.PingDynamoDB(ctx); err != nil {
-		unreachable(tb, "the DynamoDB API (moto)", st.AWS.EndpointURL, err)
+		unreachable(tb, "the DynamoDB API", st.AWS.DynamoDBEndpoint(), err)
 	}
 	return cl
 }

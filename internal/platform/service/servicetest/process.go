@@ -86,6 +86,11 @@ func StartProcess(tb testing.TB, bin, name string, args []string, env map[string
 		"KAFKA_BROKERS=" + strings.Join(st.Kafka.Brokers, ","),
 		"POSTGRES_URL=" + st.Postgres.URL.Reveal(), "OPENSEARCH_URL=" + st.Search.URL,
 	}
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": st.AWS.EndpointDynamoDB, "AWS_ENDPOINT_URL_S3": st.AWS.EndpointS3} {
+		if v != "" {
+			p.cmd.Env = append(p.cmd.Env, k+"="+v)
+		}
+	}
 	for k, v := range env {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)
 	}
