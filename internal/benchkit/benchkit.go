@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -120,10 +121,21 @@ func Record(dir, name string, r Result) error {
 	return update(dir, func(all map[string]Result) { all[name] = finite(r) })
 }
 
-// update applies change to the results under dir and writes them back; the caller holds fileMu.
+// update applies change to the results under dir and writes them back; the caller holds fileMu, and update
+// holds an flock on dir's results.lock, so that benchmarks run by other processes at the same time (another
+// `go test -bench` in the same tree) lose none of each other's results. It writes a temporary file and renames
+// it, so that a reader never sees half a file.
 func update(dir string, change func(map[string]Result)) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("benchkit: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "results.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fmt.Errorf("benchkit: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("benchkit: lock %s: %w", lock.Name(), err)
 	}
 	all, err := Load(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -137,8 +149,23 @@ func update(dir string, change func(map[string]Result)) error {
 	if err != nil {
 		return fmt.Errorf("benchkit: encode: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(b, '\n'), 0o644); err != nil {
+	tmp, err := os.CreateTemp(dir, "results-*.json")
+	if err != nil {
 		return fmt.Errorf("benchkit: %w", err)
+	}
+	_, err = tmp.Write(append(b, '\n'))
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, "results.json"))
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("benchkit: write results: %w", err)
 	}
 	return nil
 }
