@@ -3,6 +3,7 @@ package forward
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -11,10 +12,16 @@ import (
 	"github.com/cqrses-aws/pipeline/schemas"
 )
 
-// Publisher sends records to Kafka and returns once every one of them is acknowledged, or with an error when
-// any was not (then some may have been written: retrying duplicates them, which consumers absorb).
+// Publisher sends a reader's records to Kafka without waiting for them, so that a reader keeps the next page
+// flowing while the previous pages' acknowledgements are outstanding. Each reader calls Send from one goroutine;
+// different readers call it concurrently.
 type Publisher interface {
-	Publish(ctx context.Context, records []*kgo.Record) error
+	// Send produces the records after every record of the caller's earlier calls (so each partition keeps the
+	// caller's order) and returns without waiting for Kafka. It calls done exactly once, possibly on another
+	// goroutine and before Send returns: with nil when Kafka acknowledged every record, or with an error when any
+	// was not (then some may have been written: sending them again duplicates them, which consumers absorb).
+	// done must not block.
+	Send(ctx context.Context, records []*kgo.Record, done func(error))
 }
 
 // KafkaPublisher publishes through a franz-go client, which must be an idempotent producer (franz-go's
@@ -23,7 +30,22 @@ type KafkaPublisher struct {
 	Client *kgo.Client
 }
 
-// Publish produces the records and waits for all acknowledgements.
+var _ Publisher = KafkaPublisher{}
+
+// Send produces the records in order and calls done once all of them are acknowledged, with the first error.
+func (p KafkaPublisher) Send(ctx context.Context, records []*kgo.Record, done func(error)) {
+	if len(records) == 0 {
+		done(nil)
+		return
+	}
+	b := &ackBatch{left: len(records), done: done}
+	for _, r := range records {
+		p.Client.Produce(ctx, r, b.promise)
+	}
+}
+
+// Publish produces the records and waits for all acknowledgements; it fails when any record was not
+// acknowledged (then some may have been written).
 func (p KafkaPublisher) Publish(ctx context.Context, records []*kgo.Record) error {
 	if err := p.Client.ProduceSync(ctx, records...).FirstErr(); err != nil {
 		return fmt.Errorf("produce %d records: %w", len(records), err)
@@ -31,17 +53,42 @@ func (p KafkaPublisher) Publish(ctx context.Context, records []*kgo.Record) erro
 	return nil
 }
 
+// ackBatch counts a Send's outstanding acknowledgements: one allocation per batch, not per record.
+type ackBatch struct {
+	mu   sync.Mutex
+	left int
+	err  error
+	done func(error)
+}
+
+func (b *ackBatch) promise(r *kgo.Record, err error) {
+	b.mu.Lock()
+	if err != nil && b.err == nil {
+		b.err = fmt.Errorf("produce to %s: %w", r.Topic, err)
+	}
+	b.left--
+	last, first := b.left == 0, b.err
+	b.mu.Unlock()
+	if last {
+		b.done(first)
+	}
+}
+
 // ProducerOpts are the options of the relay's producer: idempotent with acknowledgements from all in-sync
-// replicas (franz-go's defaults, stated because the no-loss guarantee rests on them), no linger (a page is
-// already a batch, and its publisher waits for all of it), and a bounded delivery time so that a long Kafka
-// outage surfaces as an error the reader logs and retries.
+// replicas (franz-go's defaults, stated because the no-loss guarantee rests on them, and with them up to five
+// produce requests in flight per broker without reordering), a short linger so that the pages several readers
+// send at once share produce requests instead of each starting a small one, and a bounded delivery time so that
+// a long Kafka outage surfaces as an error the reader logs and retries.
 func ProducerOpts() []kgo.Opt {
 	return []kgo.Opt{
 		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerLinger(0),
+		kgo.ProducerLinger(producerLinger),
 		kgo.RecordDeliveryTimeout(30 * time.Second),
 	}
 }
+
+// producerLinger is how long a partition's batch waits for more records before a request is cut.
+const producerLinger = 0
 
 // Envelope returns the published envelope of a journal event.
 func Envelope(r eventstore.Record) schemas.Envelope {

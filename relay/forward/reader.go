@@ -143,32 +143,158 @@ func (rd *reader) readLoop(pages chan<- page) error {
 	return nil
 }
 
-// publishLoop publishes the pages in order, each time all the pages that wait (a page at least) as one batch,
-// and hands each acknowledged position to the checkpointer; the page that closes the shard is checkpointed as
-// finished once every earlier position is written.
+// publishLoop sends the pages in order, each time all the pages that wait (a page at least) as one batch, with
+// up to maxInFlight batches sent and not yet acknowledged, so that Kafka is busy with the next batch while the
+// previous one's acknowledgements come back. Acknowledgements are taken in the order the batches were sent, and
+// each acknowledged position goes to the checkpointer: a position is checkpointed only once every record up to
+// it was acknowledged. The page that closes the shard is checkpointed as finished once every earlier one is.
+//
+// When a batch fails, the batches sent after it are waited for, and from it on every batch is sent again in
+// order: the failed one alone first, the others once it is acknowledged, so a partition's records are first
+// written in order even when the failure came from a publisher that, unlike franz-go, fails one batch alone.
 func (rd *reader) publishLoop(pages <-chan page) {
 	cp := newCheckpointer(rd)
 	defer cp.close()
-	for p := range pages {
-		if rd.work.Err() != nil || rd.stop.Err() != nil {
-			continue // lease lost, or pages read ahead of a shutdown: dropped unpublished, never checkpointed
+	var window []*batch
+	defer func() { drain(window) }()
+	retry := backoff{min: 200 * time.Millisecond, max: 10 * time.Second}
+	probing := false // the first batch is sent again after a failure; no other is sent until it is acknowledged
+	for in := pages; in != nil || len(window) > 0; {
+		var head <-chan error
+		if len(window) > 0 {
+			head = window[0].acked
 		}
-		p = gather(p, pages)
-		if len(p.records) > 0 && !rd.publish(p.records) {
+		intake := in
+		if len(window) >= maxInFlight || probing {
+			intake = nil
+		}
+		select {
+		case p, ok := <-intake:
+			if !ok {
+				in = nil
+				continue
+			}
+			if rd.work.Err() != nil || rd.stop.Err() != nil {
+				continue // lease lost, or pages read ahead of a shutdown: dropped unsent, never checkpointed
+			}
+			b := &batch{page: gather(p, in)}
+			b.spans = startPublishSpans(b.records)
+			rd.send(b)
+			window = append(window, b)
+		case err := <-head:
+			b := window[0]
+			if err != nil {
+				if probing = rd.resend(window, err, &retry); !probing {
+					return
+				}
+				continue
+			}
+			retry.reset()
+			probing = false
+			window = window[1:]
+			rd.acked(b)
+			for _, next := range window {
+				if next.acked == nil {
+					rd.send(next) // the batches after a failed one, now that it is acknowledged
+				}
+			}
+			if !b.closed {
+				cp.set(b.last)
+				continue
+			}
+			if cp.finish(b.last) {
+				rd.finished = true
+				rd.log.Info("shard read to its end", "shard", rd.current().ShardID)
+			}
+		}
+	}
+}
+
+// maxInFlight is how many batches a reader has sent and not yet seen acknowledged (each up to 1+readAhead pages).
+const maxInFlight = 4
+
+// batch is one or more pages sent together, waiting for Kafka's acknowledgement.
+type batch struct {
+	page
+	spans publishSpans
+	sent  time.Time
+	// acked receives the outcome of the last send (buffered: the publisher's callback never blocks); nil while
+	// the batch waits to be sent again after a failure.
+	acked chan error
+}
+
+// send hands the batch's records to the publisher; a batch without records is acknowledged at once.
+func (rd *reader) send(b *batch) {
+	acked := make(chan error, 1)
+	b.acked, b.sent = acked, time.Now()
+	if len(b.records) == 0 {
+		acked <- nil
+		return
+	}
+	rd.r.pub.Send(rd.work, b.records, func(err error) { acked <- err })
+}
+
+// acked records an acknowledged batch in the metrics and ends its spans.
+func (rd *reader) acked(b *batch) {
+	b.spans.end(true)
+	b.spans = publishSpans{}
+	if len(b.records) == 0 {
+		return
+	}
+	now := time.Now()
+	rd.r.metrics.produce.Observe(now.Sub(b.sent).Seconds())
+	for from := 0; from < len(b.records); {
+		// One counter update per run of a topic, not per record.
+		topic, n := b.records[from].Topic, 1
+		for from+n < len(b.records) && b.records[from+n].Topic == topic {
+			n++
+		}
+		rd.r.metrics.records.WithLabelValues(topic).Add(float64(n))
+		from += n
+	}
+	for _, c := range b.created {
+		rd.r.metrics.recordAge.Observe(now.Sub(c).Seconds())
+	}
+}
+
+// resend handles the failure (err) of the window's first batch: it waits for the other batches sent, pauses,
+// and sends the first batch again (the others follow once it is acknowledged). It returns false when work
+// ended first.
+func (rd *reader) resend(window []*batch, err error, retry *backoff) bool {
+	rd.r.metrics.publishFails.Inc()
+	window[0].acked = nil
+	for _, b := range window[1:] {
+		if b.acked == nil {
 			continue
 		}
-		now := time.Now()
-		for _, c := range p.created {
-			rd.r.metrics.recordAge.Observe(now.Sub(c).Seconds())
+		if err := <-b.acked; err != nil {
+			rd.r.metrics.publishFails.Inc()
 		}
-		if !p.closed {
-			cp.set(p.last)
-			continue
+		b.acked = nil // sent again after the first, whatever its outcome: the first one's records go first
+	}
+	if rd.work.Err() != nil {
+		return false
+	}
+	delay := retry.next()
+	rd.log.Warn("Kafka did not acknowledge the batch; retrying it", "shard", rd.current().ShardID,
+		"records", len(window[0].records), "retry_in", delay, "error", err)
+	rd.waitWork(delay)
+	if rd.work.Err() != nil {
+		return false
+	}
+	rd.send(window[0])
+	return true
+}
+
+// drain waits for the outcome of every batch still sent when the reader stops (so that no record of it is in
+// flight once its lease is released) and ends their spans.
+func drain(window []*batch) {
+	for _, b := range window {
+		acked := false
+		if b.acked != nil {
+			acked = <-b.acked == nil
 		}
-		if cp.close() && rd.checkpoint(p.last, true) {
-			rd.finished = true
-			rd.log.Info("shard read to its end", "shard", rd.current().ShardID)
-		}
+		b.spans.end(acked)
 	}
 }
 
@@ -204,6 +330,8 @@ type checkpointer struct {
 	done    chan struct{}
 	closed  bool
 	ok      bool
+	// stopping makes a pending kick a no-op: the caller writes the newest position itself.
+	stopping bool
 }
 
 func newCheckpointer(rd *reader) *checkpointer {
@@ -211,7 +339,12 @@ func newCheckpointer(rd *reader) *checkpointer {
 	go func() {
 		defer close(c.done)
 		for range c.kick {
-			c.write()
+			c.mu.Lock()
+			stopping := c.stopping
+			c.mu.Unlock()
+			if !stopping {
+				c.write()
+			}
 		}
 	}()
 	return c
@@ -248,12 +381,43 @@ func (c *checkpointer) write() {
 // position was checkpointed. Later calls return the first result.
 func (c *checkpointer) close() bool {
 	if !c.closed {
-		c.closed = true
-		close(c.kick)
-		<-c.done
+		c.stop()
 		c.write()
 	}
 	return c.ok && c.latest == c.written
+}
+
+// finish stops the background writer and checkpoints the shard as finished at seq ("": at the newest position),
+// in one write rather than the newest position's and then the end's; it reports whether it was written.
+func (c *checkpointer) finish(seq string) bool {
+	c.mu.Lock()
+	if seq != "" {
+		c.latest = seq
+	}
+	seq = c.latest
+	c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.stop()
+	if !c.ok {
+		return false
+	}
+	if c.ok = c.rd.checkpoint(seq, true); c.ok {
+		c.written = seq
+	}
+	return c.ok
+}
+
+// stop ends the background writer, once its write in progress (if any) is done; a position set but not yet
+// taken up is left for the caller to write.
+func (c *checkpointer) stop() {
+	c.closed = true
+	c.mu.Lock()
+	c.stopping = true
+	c.mu.Unlock()
+	close(c.kick)
+	<-c.done
 }
 
 // vanished reports whether err says the shard is gone and the stream's description agrees: a closed shard
@@ -344,34 +508,6 @@ func (rd *reader) encode(got stream.Page) (page, error) {
 
 func (rd *reader) fatal(sr stream.Record, err error) error {
 	return fmt.Errorf("%w: stream record %s of shard %s: %w", errFatal, sr.SequenceNumber, rd.current().ShardID, err)
-}
-
-// publish sends the records until Kafka acknowledges all of them; false when work ended first. With tracing on,
-// each record's span covers it from the first try to the acknowledgement.
-func (rd *reader) publish(records []*kgo.Record) (acked bool) {
-	spans := startPublishSpans(records)
-	defer func() { spans.end(acked) }()
-	retry := backoff{min: 200 * time.Millisecond, max: 10 * time.Second}
-	for rd.work.Err() == nil {
-		start := time.Now()
-		err := rd.r.pub.Publish(rd.work, records)
-		if err == nil {
-			rd.r.metrics.produce.Observe(time.Since(start).Seconds())
-			for _, r := range records {
-				rd.r.metrics.records.WithLabelValues(r.Topic).Inc()
-			}
-			return true
-		}
-		if rd.work.Err() != nil {
-			return false
-		}
-		rd.r.metrics.publishFails.Inc()
-		delay := retry.next()
-		rd.log.Warn("Kafka did not acknowledge the batch; retrying it", "shard", rd.current().ShardID,
-			"records", len(records), "retry_in", delay, "error", err)
-		rd.waitWork(delay)
-	}
-	return false
 }
 
 // checkpoint records seq (and whether the shard is finished) in the lease, retrying while the lease table is

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cqrses-aws/pipeline/internal/kafka"
@@ -232,16 +233,30 @@ func (r *Relay) assign(ctx context.Context, arn string, wg *sync.WaitGroup, fata
 	}
 	target := (len(eligible) + len(owners) - 1) / len(owners)
 	mine := len(r.Owned())
+	var free []stream.Shard
 	for _, s := range eligible {
-		if mine >= target {
-			break
+		if l := leases[s.ID]; !r.reading(s.ID) && (l == nil || !l.Held(now) || l.Owner == r.cfg.Owner) {
+			free = append(free, s)
 		}
-		if l := leases[s.ID]; r.reading(s.ID) || (l != nil && l.Held(now) && l.Owner != r.cfg.Owner) {
-			continue
+	}
+	// The free leases are taken a share at a time, all of a share at once: at start, a relay reads its shards
+	// after one lease write's time, not one per shard. A take lost to a faster instance leaves room for the next.
+	for mine < target && len(free) > 0 {
+		share := free[:min(target-mine, len(free))]
+		free = free[len(share):]
+		var (
+			taking sync.WaitGroup
+			taken  atomic.Int32
+		)
+		for _, s := range share {
+			taking.Go(func() {
+				if r.take(ctx, arn, s, leases[s.ID], wg, fatal, finished) {
+					taken.Add(1)
+				}
+			})
 		}
-		if r.take(ctx, arn, s, leases[s.ID], wg, fatal, finished) {
-			mine++
-		}
+		taking.Wait()
+		mine += int(taken.Load())
 	}
 	if mine >= target {
 		return

@@ -120,8 +120,8 @@ func (t *Table) List(ctx context.Context, streamARN string) ([]Lease, error) {
 }
 
 // Take makes owner the holder of the shard's lease for ttl. seen is the lease as last listed, nil when the
-// shard had none: the take succeeds only when the lease has not changed hands since (ErrLost otherwise). It
-// returns the lease now held, with its checkpoint.
+// shard had none: the take succeeds only when the lease has not changed hands since and the shard is not
+// finished (ErrLost otherwise). It returns the lease now held, with its checkpoint.
 func (t *Table) Take(ctx context.Context, streamARN, shardID, parentID, owner string, ttl time.Duration, seen *Lease) (Lease, error) {
 	cond := "attribute_not_exists(#shard)"
 	names := map[string]string{"#owner": attrOwner, "#exp": attrExpires, "#counter": attrCounter, "#parent": attrParent}
@@ -130,8 +130,12 @@ func (t *Table) Take(ctx context.Context, streamARN, shardID, parentID, owner st
 		":parent": str(parentID),
 	}
 	if seen != nil {
-		cond = "#counter = :seen"
+		// Never a finished shard's: a listing older than the shard's last checkpoint would start a reader on a
+		// shard that is done.
+		cond = "#counter = :seen AND (attribute_not_exists(#fin) OR #fin = :false)"
+		names["#fin"] = attrFinished
 		values[":seen"] = num(seen.Counter)
+		values[":false"] = &types.AttributeValueMemberBOOL{Value: false}
 	} else {
 		names["#shard"] = attrShard
 	}

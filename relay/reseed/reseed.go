@@ -20,12 +20,19 @@ import (
 // batchSize is how many events are published before waiting for their acknowledgement.
 const batchSize = 1000
 
+// Publisher sends records to Kafka and returns once every one of them is acknowledged, or with an error when
+// any was not (then some may have been written: seeding again duplicates them, which consumers absorb).
+// forward.KafkaPublisher is one.
+type Publisher interface {
+	Publish(ctx context.Context, records []*kgo.Record) error
+}
+
 // Seeder publishes journal events.
 type Seeder struct {
 	DB          *dynamodb.Client
 	Table       string
 	TopicPrefix string
-	Publisher   forward.Publisher
+	Publisher   Publisher
 }
 
 // Aggregate publishes every event of one aggregate, in seq order, and returns how many.
