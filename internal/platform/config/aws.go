@@ -14,8 +14,8 @@ type AWS struct {
 	// local DynamoDB emulator (DynamoDB Streams included) beside a local S3 server, say.
 	EndpointDynamoDB string `env:"AWS_ENDPOINT_URL_DYNAMODB"`
 	EndpointS3       string `env:"AWS_ENDPOINT_URL_S3"`
-	AccessKeyID     string `env:"AWS_ACCESS_KEY_ID"`
-	SecretAccessKey Secret `env:"AWS_SECRET_ACCESS_KEY"`
+	AccessKeyID      string `env:"AWS_ACCESS_KEY_ID"`
+	SecretAccessKey  Secret `env:"AWS_SECRET_ACCESS_KEY"`
 }
 
 // Validate returns every problem joined: region required, endpoints absolute http(s) URLs when
