@@ -348,7 +348,9 @@ func (r *Relay) take(ctx context.Context, arn string, s stream.Shard, seen *leas
 		// Cancelled before the release, so that a renewal refused because of the release sees the reader
 		// ended and does not count it as a lost lease. The cause of an earlier cancellation is kept.
 		cancel(nil)
-		if !errors.Is(context.Cause(work), lease.ErrLost) {
+		// A finished shard's lease is kept, not released: no instance takes a finished lease again, and forget
+		// deletes it once the shard has left the stream.
+		if !errors.Is(context.Cause(work), lease.ErrLost) && !rd.finished {
 			r.release(rd.current())
 		}
 		switch {
