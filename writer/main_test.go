@@ -21,7 +21,7 @@ func TestService(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
 	broken := cfg
-	broken.AWS.EndpointURL = "http://127.0.0.1:1"
+	broken.AWS.EndpointURL, broken.AWS.EndpointDynamoDB, broken.AWS.EndpointS3 = "http://127.0.0.1:1", "", ""
 	servicetest.Run(t, servicetest.Case{
 		Name:    name,
 		New:     servicetest.With(NewMain, cfg),
@@ -78,7 +78,7 @@ func TestNotReadyUntilEveryTableExists(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
 	cfg.Journal.CreateTables = true
-	cfg.AWS.EndpointURL = "http://127.0.0.1:1" // nothing can be created
+	cfg.AWS.EndpointURL, cfg.AWS.EndpointDynamoDB, cfg.AWS.EndpointS3 = "http://127.0.0.1:1", "", "" // nothing can be created
 	r := startMain(t, cfg)
 	resp, report := servicetest.Readiness(t, r.URL)
 	if status, ok := report.Checks[CheckTables]; resp.Code != http.StatusServiceUnavailable || !ok || status == "ok" {

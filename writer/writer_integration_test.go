@@ -220,7 +220,7 @@ func TestIfMatchAndIdempotencyOnDynamoDB(t *testing.T) {
 func TestDynamoDBDownAnswers503(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.AWS.EndpointURL = "http://127.0.0.1:1"
+	cfg.AWS.EndpointURL, cfg.AWS.EndpointDynamoDB, cfg.AWS.EndpointS3 = "http://127.0.0.1:1", "", ""
 	w := startWriter(t, cfg)
 	start := time.Now()
 	r := w.do("POST", "/v1/accounts", "alice", `{"name":"Alice"}`)
