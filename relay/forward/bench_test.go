@@ -24,7 +24,7 @@ const (
 	benchPartitions = 12
 	benchShards     = 4
 	benchRooms      = 200
-	benchPerRoom    = 500 // 100,000 events a round
+	benchPerRoom    = 1500 // 300,000 events a round
 	benchRounds     = 3
 	benchPageSize   = 1000 // GetRecords' maximum
 	// benchPool is how many distinct decoded items the stream serves, round-robin: as few as a GetRecords page

@@ -76,19 +76,16 @@ func (b *ackBatch) promise(r *kgo.Record, err error) {
 
 // ProducerOpts are the options of the relay's producer: idempotent with acknowledgements from all in-sync
 // replicas (franz-go's defaults, stated because the no-loss guarantee rests on them, and with them up to five
-// produce requests in flight per broker without reordering), a short linger so that the pages several readers
-// send at once share produce requests instead of each starting a small one, and a bounded delivery time so that
-// a long Kafka outage surfaces as an error the reader logs and retries.
+// produce requests in flight per broker without reordering), no linger (a batch of pages is already a batch, and
+// what the readers send while requests are in flight joins the next request anyway), and a bounded delivery time
+// so that a long Kafka outage surfaces as an error the reader logs and retries.
 func ProducerOpts() []kgo.Opt {
 	return []kgo.Opt{
 		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerLinger(producerLinger),
+		kgo.ProducerLinger(0),
 		kgo.RecordDeliveryTimeout(30 * time.Second),
 	}
 }
-
-// producerLinger is how long a partition's batch waits for more records before a request is cut.
-const producerLinger = 0
 
 // Envelope returns the published envelope of a journal event.
 func Envelope(r eventstore.Record) schemas.Envelope {

@@ -73,6 +73,10 @@ func TestLeaseLifecycle(t *testing.T) {
 	if got.Owner != "" || got.Held(time.Now()) || got.Checkpoint != "0009" || !got.Finished {
 		t.Errorf("released lease = %+v, want no owner, checkpoint 0009, finished", got)
 	}
+	// A finished shard's lease is never taken again, even on a current listing: its shard is done.
+	if _, err := tbl.Take(ctx, arn, "shard-1", "", "d", time.Minute, &got); !errors.Is(err, lease.ErrLost) {
+		t.Errorf("take of a finished lease = %v, want ErrLost", err)
+	}
 }
 
 func TestListIsPerStream(t *testing.T) {
