@@ -156,6 +156,7 @@ func BenchmarkRelayLocalStream(b *testing.B) {
 		f := newFixture(b, benchPartitions)
 		r := f.relay(stream.NewDynamoDB(journal.AWS.DynamoDB, journal.AWS.Streams), nil, func(c *Config) {
 			c.Table = journal.Tables.Journal
+			c.LeaseTTL = 10 * time.Second // the default: moto, busy serving the stream, is slow to renew leases
 		})
 		check := &offsetCheck{tb: b, adm: kadm.NewClient(testkit.KafkaClient(b)),
 			topic: kafka.EventTopic(f.prefix, schemas.AggregateTypeRoom)}
