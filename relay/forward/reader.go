@@ -20,12 +20,12 @@ var errFatal = errors.New("relay cannot go on")
 
 // reader relays one shard whose lease this instance holds, as a pipeline of three goroutines so that the
 // stream, Kafka and the lease table are all busy at once: the read loop fetches and encodes pages; the publish
-// loop sends each page and waits for Kafka's acknowledgement of all of it; the checkpointer records the newest
-// acknowledged position in the lease, coalescing positions that arrive while it writes. A position is thus
-// checkpointed only after every record up to it was acknowledged.
+// loop sends them in batches, several in flight, and takes their acknowledgements in order; the checkpointer
+// records the newest acknowledged position in the lease, coalescing positions that arrive while it writes. A
+// position is thus checkpointed only after every record up to it was acknowledged.
 //
-// Two contexts govern it: stop (the relay's) ends the read loop, and the publish loop finishes the page in
-// flight, checkpoints it and drops the pages read ahead; work bounds every call and is cancelled when the lease
+// Two contexts govern it: stop (the relay's) ends the read loop, and the publish loop waits for the batches in
+// flight, checkpoints them and drops the pages read ahead; work bounds every call and is cancelled when the lease
 // is lost (or the shutdown's grace period ends), so a reader that lost its lease never checkpoints.
 type reader struct {
 	r        *Relay
@@ -150,8 +150,10 @@ func (rd *reader) readLoop(pages chan<- page) error {
 // it was acknowledged. The page that closes the shard is checkpointed as finished once every earlier one is.
 //
 // When a batch fails, the batches sent after it are waited for, and from it on every batch is sent again in
-// order: the failed one alone first, the others once it is acknowledged, so a partition's records are first
-// written in order even when the failure came from a publisher that, unlike franz-go, fails one batch alone.
+// order: the failed one alone first, the others once it is acknowledged, so that a failure during the retry
+// cannot let a later batch overtake it. That a later batch sent before the failure did not get through ahead of
+// the failed one rests on the producer, as it did when one batch held several pages: an idempotent franz-go
+// client fails every record buffered for a partition when one of them fails.
 func (rd *reader) publishLoop(pages <-chan page) {
 	cp := newCheckpointer(rd)
 	defer cp.close()
