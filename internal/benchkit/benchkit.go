@@ -51,8 +51,7 @@ func Compare(rounds int, subject, reference Measure, ratio func(subject, referen
 	if rounds < 1 {
 		return Result{}, errors.New("benchkit: rounds must be at least 1")
 	}
-	type round struct{ s, r, ratio float64 }
-	results := make([]round, 0, rounds)
+	var subjects, references []float64
 	for i := range rounds {
 		order := []Measure{subject, reference}
 		if i%2 == 0 {
@@ -62,7 +61,8 @@ func Compare(rounds int, subject, reference Measure, ratio func(subject, referen
 		for j, m := range order {
 			v, err := m()
 			if err != nil {
-				return Result{Rounds: i}, fmt.Errorf("benchkit: round %d: %w", i+1, err)
+				r, _ := Paired(subjects, references, ratio)
+				return r, fmt.Errorf("benchkit: round %d: %w", i+1, err)
 			}
 			got[j] = v
 		}
@@ -70,7 +70,23 @@ func Compare(rounds int, subject, reference Measure, ratio func(subject, referen
 		if i%2 != 0 {
 			s, r = got[0], got[1]
 		}
-		results = append(results, round{s: s, r: r, ratio: ratio(s, r)})
+		subjects, references = append(subjects, s), append(references, r)
+	}
+	return Paired(subjects, references, ratio)
+}
+
+// Paired returns the result of rounds measured elsewhere: subjects[i] against references[i] is round i. Like
+// Compare, it keeps the round with the median ratio, the lowest and highest ratio and the number of rounds. It
+// returns an error, and a Result with no rounds, when the slices are empty or of different lengths.
+func Paired(subjects, references []float64, ratio func(subject, reference float64) float64) (Result, error) {
+	if len(subjects) == 0 || len(subjects) != len(references) {
+		return Result{}, fmt.Errorf("benchkit: %d subject and %d reference measurements: want as many, at least one",
+			len(subjects), len(references))
+	}
+	type round struct{ s, r, ratio float64 }
+	results := make([]round, len(subjects))
+	for i, s := range subjects {
+		results[i] = round{s: s, r: references[i], ratio: ratio(s, references[i])}
 	}
 	slices.SortFunc(results, func(a, b round) int {
 		switch {
@@ -83,7 +99,7 @@ func Compare(rounds int, subject, reference Measure, ratio func(subject, referen
 	})
 	mid := results[len(results)/2]
 	return Result{Value: mid.s, Reference: mid.r, Ratio: mid.ratio,
-		RatioMin: results[0].ratio, RatioMax: results[len(results)-1].ratio, Rounds: rounds}, nil
+		RatioMin: results[0].ratio, RatioMax: results[len(results)-1].ratio, Rounds: len(results)}, nil
 }
 
 // Over is the ratio subject/reference, for measurements where more is better (throughput) or where the target is

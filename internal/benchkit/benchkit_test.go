@@ -46,6 +46,23 @@ func TestCompareStopsOnError(t *testing.T) {
 	}
 }
 
+func TestPairedKeepsMedianRoundAndRefusesMismatch(t *testing.T) {
+	t.Parallel()
+	res, err := benchkit.Paired([]float64{40, 90}, []float64{20, 30}, benchkit.Over)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two rounds: the median is the upper one, the worse for an "at most" target.
+	if res.Ratio != 3 || res.Value != 90 || res.Reference != 30 || res.RatioMin != 2 || res.RatioMax != 3 || res.Rounds != 2 {
+		t.Errorf("Paired = %+v, want 90 over 30 (ratios 2 to 3, 2 rounds)", res)
+	}
+	for _, c := range [][2][]float64{{nil, nil}, {{1, 2}, {1}}} {
+		if _, err := benchkit.Paired(c[0], c[1], benchkit.Over); err == nil {
+			t.Errorf("Paired(%v, %v) = nil error, want one", c[0], c[1])
+		}
+	}
+}
+
 func TestRecordMerges(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), ".bench")

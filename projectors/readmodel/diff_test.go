@@ -90,6 +90,10 @@ func TestDiff(t *testing.T) {
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("Diff =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
+			// Checksum agrees with Diff: equal exactly when Diff finds nothing.
+			if same := sample().Checksum() == other.Checksum(); same != (len(got) == 0) {
+				t.Errorf("the checksums are equal: %v, but Diff found %d differences", same, len(got))
+			}
 		})
 	}
 }
@@ -110,6 +114,9 @@ func TestDiffOfNilAndEmptyModels(t *testing.T) {
 	}
 	if got := readmodel.New().Diff(&readmodel.Model{}); len(got) != 0 {
 		t.Errorf("empty.Diff(zero literal) = %v, want none", got)
+	}
+	if none.Checksum() != readmodel.New().Checksum() {
+		t.Error("nil and empty models have different checksums")
 	}
 	if got := sample().Diff(nil); len(got) != 3 {
 		t.Errorf("sample.Diff(nil) = %v, want 3 rows only in this model", got)
