@@ -45,7 +45,7 @@ type Measure func() (float64, error)
 
 // Compare runs subject and reference alternately for rounds rounds (reference first in odd rounds, subject first
 // in even ones, so neither always gets the warmer server), computes ratio(subject, reference) per round, and
-// returns the round with the median ratio, the lowest and highest ratio and the number of rounds. It returns the
+// returns the median round as Paired does, the lowest and highest ratio and the number of rounds. It returns the
 // first measurement error, with a Result that holds only the rounds completed before it.
 func Compare(rounds int, subject, reference Measure, ratio func(subject, reference float64) float64) (Result, error) {
 	if rounds < 1 {
@@ -76,7 +76,8 @@ func Compare(rounds int, subject, reference Measure, ratio func(subject, referen
 }
 
 // Paired returns the result of rounds measured elsewhere: subjects[i] against references[i] is round i. Like
-// Compare, it keeps the round with the median ratio, the lowest and highest ratio and the number of rounds. It
+// Compare, it keeps the median round (for an even number of rounds, the mean of the two middle ones: their
+// ratios, values and references), the lowest and highest ratio and the number of rounds. It
 // returns an error, and a Result with no rounds, when the slices are empty or of different lengths.
 func Paired(subjects, references []float64, ratio func(subject, reference float64) float64) (Result, error) {
 	if len(subjects) == 0 || len(subjects) != len(references) {
@@ -97,8 +98,9 @@ func Paired(subjects, references []float64, ratio func(subject, reference float6
 		}
 		return 0
 	})
-	mid := results[len(results)/2]
-	return Result{Value: mid.s, Reference: mid.r, Ratio: mid.ratio,
+	// The median: the middle round, or the mean of the two middle rounds of an even number.
+	lo, hi := results[(len(results)-1)/2], results[len(results)/2]
+	return Result{Value: (lo.s + hi.s) / 2, Reference: (lo.r + hi.r) / 2, Ratio: (lo.ratio + hi.ratio) / 2,
 		RatioMin: results[0].ratio, RatioMax: results[len(results)-1].ratio, Rounds: len(results)}, nil
 }
 

@@ -52,9 +52,9 @@ func TestPairedKeepsMedianRoundAndRefusesMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Two rounds: the median is the upper one, the worse for an "at most" target.
-	if res.Ratio != 3 || res.Value != 90 || res.Reference != 30 || res.RatioMin != 2 || res.RatioMax != 3 || res.Rounds != 2 {
-		t.Errorf("Paired = %+v, want 90 over 30 (ratios 2 to 3, 2 rounds)", res)
+	// Two rounds: the median is the mean of both.
+	if res.Ratio != 2.5 || res.Value != 65 || res.Reference != 25 || res.RatioMin != 2 || res.RatioMax != 3 || res.Rounds != 2 {
+		t.Errorf("Paired = %+v, want 65 over 25, ratio 2.5 (ratios 2 to 3, 2 rounds)", res)
 	}
 	for _, c := range [][2][]float64{{nil, nil}, {{1, 2}, {1}}} {
 		if _, err := benchkit.Paired(c[0], c[1], benchkit.Over); err == nil {
