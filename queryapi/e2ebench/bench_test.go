@@ -172,9 +172,9 @@ func (r *run) save(b *testing.B, records *kafkaRecords, fresh *freshness, servic
 			"seen, GET rooms (every room's version), then GET messages of each room whose version reached one to "+
 			"confirm it, seen when the listing arrived: resolution %s (%s); %d messages, %d not seen within %s of "+
 			"the load's end (counted then); the target binds this reader: the freshness every other member sees; "+
-			"%s; with the token: %s; parts: %s; services' metrics: %s",
+			"%s; %s; with the token: %s; parts: %s; services' metrics: %s",
 			viewsPoll, viewsPoll, views.describe(polled), len(figures[figViews]), r.unseenViews, drainFor, load,
-			pcts(figures[figViewsToken]), strings.Join(partLines[:3], ", "), services),
+			r.machine, pcts(figures[figViewsToken]), strings.Join(partLines[:3], ", "), services),
 		figSearch: fmt.Sprintf("reader without a token, the same account: every %s, GET search for the word of "+
 			"each bucket of %d consecutive messages with one not seen: resolution %s (%s); %d messages, %d not seen "+
 			"within %s of the load's end (counted then); the target binds this reader; the index refreshes every "+
@@ -193,9 +193,9 @@ func (r *run) save(b *testing.B, records *kafkaRecords, fresh *freshness, servic
 		figViews + "_p99":  benchkit.ValueAtMost(targetViews),
 		figSearch + "_p99": benchkit.ValueAtMost(targetSearch),
 	}
-	b.Logf("%s\n  command: %s\n  views, reader without a token: %s (%d unseen; %s); with the token: %s (%d stale)\n"+
+	b.Logf("%s\n  %s\n  command: %s\n  views, reader without a token: %s (%d unseen; %s); with the token: %s (%d stale)\n"+
 		"  search, reader without a token: %s (%d unseen; %s); with the token: %s (%d stale)\n  %s\n  services' metrics:\n    %s",
-		load, pcts(figures[figCommand]), pcts(figures[figViews]), r.unseenViews, views.describe(polled),
+		load, r.machine, pcts(figures[figCommand]), pcts(figures[figViews]), r.unseenViews, views.describe(polled),
 		pcts(figures[figViewsToken]), staleViews, pcts(figures[figSearch]), r.unseenSearch, search.describe(polled),
 		pcts(figures[figSearchToken]), staleSearch, strings.Join(partLines, "\n  "), strings.ReplaceAll(services, "; ", "\n    "))
 
@@ -235,6 +235,7 @@ func (r *run) describeMissed() string {
 		"their due time at p99, %s at most; achieved %.1f/s",
 		r.cfg.declared(), lateTolerance, r.late.total(), r.cfg.ticks(), r.late.busy, r.senders, r.late.starved,
 		len(r.failed), ms(quantile(lag, 0.99)), ms(slices.Max(append(lag, 0))), r.rate())
+	note += "; " + r.machine
 	if len(r.failed) > 0 {
 		note += "; first failure: " + r.failed[0].Error()
 	}

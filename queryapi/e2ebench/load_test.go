@@ -33,6 +33,7 @@ type run struct {
 	// ended (drained: when it ended).
 	unseenViews, unseenSearch int
 	drained                   time.Time
+	machine                   string // how busy the machine was during the load
 }
 
 // lateTicks counts the late ticks by why they were late: the scheduler woke up past the tolerance (this
@@ -91,10 +92,12 @@ func (p *pipeline) load(b *testing.B, cfg config, rooms []room, fresh *freshness
 			}
 		})
 	}
+	cpu := sampleCPU()
 	out.start = time.Now()
 	out.late = schedule(cfg, out.start, ticks)
 	close(ticks)
 	senders.Wait()
+	out.machine = cpu.until(sampleCPU())
 	b.Logf("load done: %d of %d ticks late, %d commands failed, %d answered", out.late.total(), cfg.ticks(),
 		len(out.failed), len(out.samples))
 	checkers.Wait()
