@@ -1,6 +1,7 @@
 package e2ebench
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -33,7 +34,7 @@ const (
 	// bucketTicks is how many consecutive ticks share a bucket word, the search the reader without a token
 	// polls: fewer than a page of hits, and few buckets waiting at once.
 	bucketTicks = 50
-	// drainFor bounds how long after the load's last answer the reader without a token still looks for
+	// drainFor bounds how long after the load (its last command answered) the reader without a token looks for
 	// messages it has not seen: those it has not seen then count with the drain's end as their time.
 	drainFor = 20 * time.Second
 	// staleHeader marks an answer that could not wait until its read model applied consistent_with.
@@ -98,21 +99,23 @@ func BenchmarkRatioE2EVisible(b *testing.B) {
 	}
 }
 
-// save records the run's results and logs them; it fails the benchmark, after recording, when a reader's
-// question failed or a fresh answer lacked its message (a consistency bug, not a slow pipeline), or a posted
-// message was not read from Kafka.
+// save records the run's results and logs them; it fails the benchmark, after recording, when a fresh answer
+// to the reader with the token lacked its message (a consistency bug, not a slow pipeline) or a posted message
+// was not read from Kafka.
 func (r *run) save(b *testing.B, records *kafkaRecords, fresh *freshness, services string) {
 	b.Helper()
 	var (
 		problems                                    []string
 		streamRelay, onKafka, projViews, projSearch []time.Duration
-		staleViews, staleSearch                     int
+		ryw                                         [2]map[outcome]int // views, search
 	)
+	ryw[0], ryw[1] = map[outcome]int{}, map[outcome]int{}
 	for _, s := range r.samples {
-		if s.ryw.viewsErr != "" || s.ryw.searchErr != "" {
+		ryw[0][s.ryw.views.outcome]++
+		ryw[1][s.ryw.search.outcome]++
+		if s.ryw.views.outcome == missing || s.ryw.search.outcome == missing {
 			problems = append(problems, fmt.Sprintf("%s in %s: views %q, search %q", s.message, s.room.id,
-				s.ryw.viewsErr, s.ryw.searchErr))
-			continue
+				s.ryw.views.err, s.ryw.search.err))
 		}
 		k, ok := records.get(s.message)
 		if !ok {
@@ -121,35 +124,32 @@ func (r *run) save(b *testing.B, records *kafkaRecords, fresh *freshness, servic
 		}
 		streamRelay = append(streamRelay, k.produced.Sub(s.answered))
 		onKafka = append(onKafka, k.read.Sub(k.produced))
-		if s.ryw.viewsStale {
-			staleViews++
-		} else {
-			projViews = append(projViews, s.ryw.views.Sub(k.read))
+		if s.ryw.views.outcome == shown {
+			projViews = append(projViews, s.ryw.views.at.Sub(k.read))
 		}
-		if s.ryw.searchStale {
-			staleSearch++
-		} else {
-			projSearch = append(projSearch, s.ryw.search.Sub(k.read))
+		if s.ryw.search.outcome == shown {
+			projSearch = append(projSearch, s.ryw.search.at.Sub(k.read))
 		}
 	}
-	// A message never shown counts with the time it was still not shown at: its figure is a lower bound.
-	since := func(at func(s *sample) time.Time, unseen time.Time) func(s *sample) (time.Duration, bool) {
+	// A message the reader without a token never saw counts with the drain's end; a stale or failed answer to
+	// the reader with the token with its own time: either way the figure is a lower bound.
+	freshSince := func(at func(s *sample) time.Time) func(s *sample) (time.Duration, bool) {
 		return func(s *sample) (time.Duration, bool) {
-			if s.ryw.viewsErr != "" || s.ryw.searchErr != "" {
-				return 0, false
-			}
-			if t := at(s); !t.IsZero() {
-				return t.Sub(s.answered), true
-			}
-			return unseen.Sub(s.answered), true
+			return cmp.Or(at(s), r.drained).Sub(s.answered), true
+		}
+	}
+	rywSince := func(rd func(s *sample) read) func(s *sample) (time.Duration, bool) {
+		return func(s *sample) (time.Duration, bool) {
+			x := rd(s)
+			return x.at.Sub(s.answered), x.outcome != missing
 		}
 	}
 	figures := map[string][]time.Duration{
 		figCommand:     r.durations(func(s *sample) (time.Duration, bool) { return s.answered.Sub(s.sent), true }),
-		figViews:       r.durations(since(func(s *sample) time.Time { return s.fresh }, r.drained)),
-		figSearch:      r.durations(since(func(s *sample) time.Time { return s.freshSearch }, r.drained)),
-		figViewsToken:  r.durations(since(func(s *sample) time.Time { return s.ryw.views }, time.Time{})),
-		figSearchToken: r.durations(since(func(s *sample) time.Time { return s.ryw.search }, time.Time{})),
+		figViews:       r.durations(freshSince(func(s *sample) time.Time { return s.fresh })),
+		figSearch:      r.durations(freshSince(func(s *sample) time.Time { return s.freshSearch })),
+		figViewsToken:  r.durations(rywSince(func(s *sample) read { return s.ryw.views })),
+		figSearchToken: r.durations(rywSince(func(s *sample) read { return s.ryw.search })),
 	}
 	fresh.mu.Lock() // stopped: no round runs any more
 	views, search := fresh.views, fresh.search
@@ -183,21 +183,20 @@ func (r *run) save(b *testing.B, records *kafkaRecords, fresh *freshness, servic
 			searchPoll, bucketTicks, searchPoll, search.describe(polled), len(figures[figSearch]), r.unseenSearch,
 			drainFor, load, pcts(figures[figSearchToken]), strings.Join(append(partLines[:2:2], partLines[3]), ", ")),
 		figViewsToken: fmt.Sprintf("reader with the command's consistency token (GET messages as the poster, "+
-			"consistent_with; answers as the views applied the write), %d answers stale after %s (counted then); "+
-			"no target (the targets bind the reader without a token); %s", staleViews, consistencyTimeout, load),
+			"consistent_with; answers as the views applied the write), %s; no target (the targets bind the reader "+
+			"without a token); %s", describeOutcomes(ryw[0]), load),
 		figSearchToken: fmt.Sprintf("reader with the command's consistency token (GET search for the message's own "+
-			"word as the poster, consistent_with), %d answers stale after %s (counted then); no target; %s",
-			staleSearch, consistencyTimeout, load),
+			"word as the poster, consistent_with), %s; no target; %s", describeOutcomes(ryw[1]), load),
 	}
 	targets := map[string]*benchkit.Target{
 		figViews + "_p99":  benchkit.ValueAtMost(targetViews),
 		figSearch + "_p99": benchkit.ValueAtMost(targetSearch),
 	}
-	b.Logf("%s\n  %s\n  command: %s\n  views, reader without a token: %s (%d unseen; %s); with the token: %s (%d stale)\n"+
-		"  search, reader without a token: %s (%d unseen; %s); with the token: %s (%d stale)\n  %s\n  services' metrics:\n    %s",
+	b.Logf("%s\n  %s\n  command: %s\n  views, reader without a token: %s (%d unseen; %s); with the token: %s (%s)\n"+
+		"  search, reader without a token: %s (%d unseen; %s); with the token: %s (%s)\n  %s\n  services' metrics:\n    %s",
 		load, r.machine, pcts(figures[figCommand]), pcts(figures[figViews]), r.unseenViews, views.describe(polled),
-		pcts(figures[figViewsToken]), staleViews, pcts(figures[figSearch]), r.unseenSearch, search.describe(polled),
-		pcts(figures[figSearchToken]), staleSearch, strings.Join(partLines, "\n  "), strings.ReplaceAll(services, "; ", "\n    "))
+		pcts(figures[figViewsToken]), describeOutcomes(ryw[0]), pcts(figures[figSearch]), r.unseenSearch,
+		search.describe(polled), pcts(figures[figSearchToken]), describeOutcomes(ryw[1]), strings.Join(partLines, "\n  "), strings.ReplaceAll(services, "; ", "\n    "))
 
 	missed := benchkit.Figure(float64(r.late.total()+len(r.failed)), "commands")
 	missed.Target = benchkit.ValueAtMost(0)
@@ -258,6 +257,12 @@ func (s pollStats) describe(seconds float64) string {
 		out += fmt.Sprintf(", %d times a room's version was ahead of its messages", s.mismatches)
 	}
 	return out
+}
+
+// describeOutcomes returns how many questions of the reader with the token were answered stale or failed.
+func describeOutcomes(n map[outcome]int) string {
+	return fmt.Sprintf("%d answers stale after %s, %d requests failed (both counted at their answer or failure)",
+		n[stale], consistencyTimeout, n[failed])
 }
 
 // part is one leg of a message's way and its durations.

@@ -98,10 +98,11 @@ func (p *pipeline) load(b *testing.B, cfg config, rooms []room, fresh *freshness
 	close(ticks)
 	senders.Wait()
 	out.machine = cpu.until(sampleCPU())
+	drainEnd := time.Now().Add(drainFor)
 	b.Logf("load done: %d of %d ticks late, %d commands failed, %d answered", out.late.total(), cfg.ticks(),
 		len(out.failed), len(out.samples))
-	checkers.Wait()
-	out.unseenViews, out.unseenSearch = fresh.drain(drainFor)
+	checkers.Wait() // within the client's timeout
+	out.unseenViews, out.unseenSearch = fresh.drain(drainEnd)
 	out.drained = time.Now()
 	// The visible messages went through Kafka; the benchmark's consumer may still be behind the projectors.
 	if left := records.caughtUp(30 * time.Second); left > 0 {

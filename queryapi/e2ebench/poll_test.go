@@ -215,10 +215,9 @@ func (f *freshness) roomVersions() (map[string]roomVersion, error) {
 	}
 }
 
-// drain waits until the reader saw every message or d passed, stops it and returns how many messages it had
-// not seen in the views and in search.
-func (f *freshness) drain(d time.Duration) (views, search int) {
-	deadline := time.Now().Add(d)
+// drain waits until the reader saw every message or deadline passed, stops it and returns how many messages it
+// had not seen in the views and in search.
+func (f *freshness) drain(deadline time.Time) (views, search int) {
 	check := time.NewTicker(10 * time.Millisecond)
 	defer check.Stop()
 	for {

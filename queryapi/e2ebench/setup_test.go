@@ -107,7 +107,7 @@ func (p *pipeline) warm(ctx context.Context, s *sample) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("the warm-up message of %s was not visible within 2 minutes (views: %s; search: %s)",
-				s.room.id, s.ryw.viewsErr, s.ryw.searchErr)
+				s.room.id, s.ryw.views.err, s.ryw.search.err)
 		case <-tick.C:
 		}
 	}
