@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,8 +21,12 @@ import (
 
 const (
 	benchClients = 16
-	benchOps     = 5 // per client and round: moto 5 copies the table per transaction item, so keep it small
 	benchRounds  = 3
+	// latencyOps is per client and round: 16 × 64 = 1,024 commands per side and round, so that the p99.9 of a
+	// round is the second-slowest command and its p99 the eleventh, not the maximum of a handful.
+	latencyOps = 64
+	// transactOps is per client and round of the diagnostic, which needs a rate, not a tail.
+	transactOps = 10
 )
 
 // commandBench is a running writer with one warm room per client, and the reference: bare conditional PutItem
@@ -53,45 +55,6 @@ func newCommandBench(b *testing.B) *commandBench {
 	return cb
 }
 
-// run has benchClients clients do benchOps operations each, concurrently; it returns the operations per second
-// and every operation's latency.
-func run(op func(client, i int) error) (float64, []time.Duration, error) {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		lats  []time.Duration
-		first error
-	)
-	start := time.Now()
-	for c := range benchClients {
-		wg.Go(func() {
-			mine := make([]time.Duration, 0, benchOps)
-			for i := range benchOps {
-				t0 := time.Now()
-				if err := op(c, i); err != nil {
-					mu.Lock()
-					first = cmpOr(first, err)
-					mu.Unlock()
-					return
-				}
-				mine = append(mine, time.Since(t0))
-			}
-			mu.Lock()
-			lats = append(lats, mine...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	return float64(benchClients*benchOps) / time.Since(start).Seconds(), lats, first
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
-}
-
 var httpClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients}}
 
 // post sends one PostMessage through the writer's HTTP API.
@@ -105,11 +68,11 @@ func (cb *commandBench) post(client, i int) error {
 	req.Header.Set("Authorization", "Bearer "+cb.tokens[client])
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		return err
+		return fmt.Errorf("post to %s: %w", cb.rooms[client], err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
-		return fmt.Errorf("post: status %d", resp.StatusCode)
+		return fmt.Errorf("post to %s: status %d", cb.rooms[client], resp.StatusCode)
 	}
 	return nil
 }
@@ -126,7 +89,10 @@ func (cb *commandBench) put(client, i int) error {
 		},
 		ConditionExpression: aws.String("attribute_not_exists(aid)"),
 	})
-	return err
+	if err != nil {
+		return fmt.Errorf("reference put %d of client %d: %w", i, client, err)
+	}
+	return nil
 }
 
 // transact is the diagnostic reference: the transaction an append of one event makes (a check that the previous
@@ -151,61 +117,60 @@ func (cb *commandBench) transact(client, i int) error {
 		}})
 	}
 	_, err := cb.ddb.TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	return err
+	if err != nil {
+		return fmt.Errorf("reference transaction %d of client %d: %w", i, client, err)
+	}
+	return nil
 }
 
-func (cb *commandBench) measure(op func(int, int) error, pick func(float64, []time.Duration) float64) benchkit.Measure {
-	return func() (float64, error) {
+// side returns one round of op: benchClients clients doing n operations each, concurrently, in a round of its
+// own (the reference's items go to fresh partitions each round).
+func (cb *commandBench) side(n int, op func(client, i int) error) func() (sample, error) {
+	return func() (sample, error) {
 		cb.round++
-		ops, lats, err := run(op)
-		return pick(ops, lats), err
+		return run(benchClients, n, op)
 	}
 }
 
-func throughput(ops float64, _ []time.Duration) float64 { return ops }
-
-func p99(_ float64, lats []time.Duration) float64 {
-	slices.Sort(lats)
-	if len(lats) == 0 {
-		return 0
-	}
-	return float64(lats[len(lats)*99/100].Microseconds()) / 1000
+// commandFigures are the results of BenchmarkRatioCommandLatency, all from the same rounds.
+var commandFigures = []figure{
+	{name: "command_throughput", unit: "commands/s", of: rate, target: benchkit.RatioAtLeast(0.7)},
+	{name: "command_latency_p50", unit: "ms", of: quantile(0.50), target: benchkit.RatioAtMost(2)},
+	{name: "command_latency_p99", unit: "ms", of: quantile(0.99), target: benchkit.RatioAtMost(2)},
+	{name: "command_latency_p999", unit: "ms", of: quantile(0.999), target: benchkit.RatioAtMost(3)},
 }
 
-// BenchmarkRatioCommandThroughput: PostMessage commands/s through the writer (hot cache, HTTP, JWT, one
-// TransactWriteItems each) over bare conditional PutItem calls/s on the same DynamoDB server; 16 clients.
-func BenchmarkRatioCommandThroughput(b *testing.B) {
-	benchkit.Expect(b, "command_throughput")
+// BenchmarkRatioCommandLatency: PostMessage through the writer (hot cache, HTTP, JWT, one TransactWriteItems
+// each) against a bare conditional PutItem on the same DynamoDB server, 16 clients, 1,024 commands per side and
+// round, three rounds alternating which side goes first. From the same rounds: commands/s (command_throughput,
+// target ratio >= 0.7) and the p50, p99 and p99.9 latencies (command_latency_p50, _p99, _p999: targets ratio
+// <= 2, 2 and 3). The local stack's moto serves one request at a time, so with 16 clients a command's latency is
+// mostly its wait behind the other 15 at moto: every figure here is bounded by moto, and the ratios measure how
+// much more of moto's time a command takes (a transaction of two items against one PutItem, and the snapshot
+// written every 100 appends) more than the writer's own work. The p50 and p99 targets leave that twice the
+// reference's; the p99.9 (the second-slowest of 1,024) is the figure most exposed to the other processes on the
+// machine, hence 3.
+func BenchmarkRatioCommandLatency(b *testing.B) {
+	benchkit.Expect(b, figureNames(commandFigures)...)
 	cb := newCommandBench(b)
 	for b.Loop() {
-		r, err := benchkit.Compare(benchRounds, cb.measure(cb.post, throughput), cb.measure(cb.put, throughput), benchkit.Over)
-		r.Unit, r.Target, r.Note = "commands/s", benchkit.RatioAtLeast(0.7), "16 clients, reference: conditional PutItem"
-		benchkit.Save(b, "command_throughput", r, err)
+		rs, err := compareFigures(benchRounds, cb.side(latencyOps, cb.post), cb.side(latencyOps, cb.put), commandFigures)
+		saveFigures(b, commandFigures, rs, fmt.Sprintf("%d clients x %d commands per side and round; reference: conditional "+
+			"PutItem; bounded by moto, which serves one request at a time", benchClients, latencyOps), err)
 	}
 }
 
-// BenchmarkRatioCommandLatencyP99: p99 latency of PostMessage through the writer over p99 of a bare conditional
-// PutItem, 16 concurrent clients.
-func BenchmarkRatioCommandLatencyP99(b *testing.B) {
-	benchkit.Expect(b, "command_latency_p99")
-	cb := newCommandBench(b)
-	for b.Loop() {
-		r, err := benchkit.Compare(benchRounds, cb.measure(cb.post, p99), cb.measure(cb.put, p99), benchkit.Over)
-		r.Unit, r.Target, r.Note = "ms", benchkit.RatioAtMost(2), "16 clients, reference: conditional PutItem"
-		benchkit.Save(b, "command_latency_p99", r, err)
-	}
-}
+// transactFigures is the result of BenchmarkRatioCommandOverTransaction: a diagnostic, with no target.
+var transactFigures = []figure{{name: "command_throughput_over_transaction", unit: "commands/s", of: rate}}
 
 // BenchmarkRatioCommandOverTransaction (diagnostic): PostMessage commands/s through the writer over the bare
 // TransactWriteItems an append makes, on the same server; it isolates the writer's own overhead from the cost of
 // DynamoDB transactions (on moto, far higher than a PutItem's).
 func BenchmarkRatioCommandOverTransaction(b *testing.B) {
-	benchkit.Expect(b, "command_throughput_over_transaction")
+	benchkit.Expect(b, figureNames(transactFigures)...)
 	cb := newCommandBench(b)
 	for b.Loop() {
-		r, err := benchkit.Compare(benchRounds, cb.measure(cb.post, throughput), cb.measure(cb.transact, throughput), benchkit.Over)
-		// No target: a diagnostic figure.
-		r.Unit, r.Note = "commands/s", "diagnostic, no target; reference: the append's bare TransactWriteItems, 16 clients"
-		benchkit.Save(b, "command_throughput_over_transaction", r, err)
+		rs, err := compareFigures(benchRounds, cb.side(transactOps, cb.post), cb.side(transactOps, cb.transact), transactFigures)
+		saveFigures(b, transactFigures, rs, "diagnostic, no target; reference: the append's bare TransactWriteItems, 16 clients", err)
 	}
 }
