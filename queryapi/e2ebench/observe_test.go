@@ -28,6 +28,7 @@ type kafkaRecords struct {
 	waiting map[string]bool      // posted messages not seen yet
 }
 
+// kafkaSeen is when the relay produced a message's record (its timestamp) and when this benchmark read it.
 type kafkaSeen struct {
 	produced, read time.Time
 }

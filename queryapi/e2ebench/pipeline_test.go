@@ -1,6 +1,7 @@
 // Package e2ebench measures the whole pipeline (writer → DynamoDB stream → relay → Kafka → projectors → query
 // API), each service its own process on the local stack: how long after a command's response its write is
-// visible through the query API. It holds benchmarks only; `go test` without -bench runs nothing here.
+// visible through the query API. Without -bench, `go test` runs only the unit tests of its schedule and
+// configuration here.
 package e2ebench
 
 import (
