@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,8 +112,13 @@ func (p *pipeline) consume(b *testing.B) *kafkaRecords {
 	return k
 }
 
-// metricsScrape is the histograms of the relay, the projectors and the query API at one moment, by label.
-type metricsScrape map[string]histogram
+// metricsScrape is the histograms of the relay, the projectors and the query API at one moment, by label, and
+// the CPU seconds every service process and this benchmark's own had used by then, by name.
+type metricsScrape struct {
+	at    time.Time
+	hists map[string]histogram
+	cpu   map[string]float64
+}
 
 // series names the histograms the breakdown reads: a label, the service, the metric and a label selector.
 func (p *pipeline) series() [][4]string {
@@ -126,14 +132,26 @@ func (p *pipeline) series() [][4]string {
 	}
 }
 
-// scrape reads the histograms the breakdown uses.
+// scrape reads the histograms and the CPU times the breakdown uses.
 func (p *pipeline) scrape(b *testing.B) metricsScrape {
 	b.Helper()
-	out := metricsScrape{}
+	out := metricsScrape{at: time.Now(), hists: map[string]histogram{}, cpu: map[string]float64{}}
 	for _, s := range p.series() {
-		out[s[0]] = scrapeHistogram(b, s[1], s[2], s[3])
+		out.hists[s[0]] = scrapeHistogram(b, s[1], s[2], s[3])
+	}
+	for _, s := range p.services() {
+		out.cpu[s[0]] = scrapeCounter(b, s[1], "process_cpu_seconds_total")
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		out.cpu["this benchmark"] = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 	}
 	return out
+}
+
+// services names the service processes and their addresses, in the breakdown's order.
+func (p *pipeline) services() [][2]string {
+	return [][2]string{{"writer", p.Writer}, {"relay", p.Relay}, {"projectors", p.Projectors}, {"query API", p.Query}}
 }
 
 // breakdown returns the services' own view of the run, from their metrics' change between two scrapes. The
@@ -144,15 +162,43 @@ func (p *pipeline) breakdown(before, after metricsScrape) string {
 	var lines []string
 	series := p.series()
 	for _, s := range series {
-		lines = append(lines, s[0]+" "+after[s[0]].since(before[s[0]]).describe())
+		lines = append(lines, s[0]+" "+after.hists[s[0]].since(before.hists[s[0]]).describe())
 	}
-	age, okAge := after[series[0][0]].since(before[series[0][0]]).quantile(0.5)
-	produce, okProduce := after[series[1][0]].since(before[series[1][0]]).quantile(0.5)
+	age, okAge := after.hists[series[0][0]].since(before.hists[series[0][0]]).quantile(0.5)
+	produce, okProduce := after.hists[series[1][0]].since(before.hists[series[1][0]]).quantile(0.5)
 	if okAge && okProduce {
 		lines = append(lines, fmt.Sprintf("hence stream poll wait + relay before the produce call ≈ p50 %s (age p50 - produce p50)",
 			ms(age-produce)))
 	}
+	var cpu []string
+	wall := after.at.Sub(before.at).Seconds()
+	names := []string{}
+	for _, s := range p.services() {
+		names = append(names, s[0])
+	}
+	for _, name := range append(names, "this benchmark") {
+		cpu = append(cpu, fmt.Sprintf("%s %.2f", name, (after.cpu[name]-before.cpu[name])/wall))
+	}
+	lines = append(lines, "CPU over the load and its drain, in cores: "+strings.Join(cpu, ", "))
 	return strings.Join(lines, "; ")
+}
+
+// scrapeCounter fetches base's /metrics and returns the value of the unlabelled counter or gauge name.
+func scrapeCounter(b *testing.B, base, name string) float64 {
+	b.Helper()
+	resp := servicetest.Get(b, base+"/metrics")
+	if resp.Code != http.StatusOK {
+		b.Fatalf("GET %s/metrics = %d", base, resp.Code)
+	}
+	for _, line := range strings.Split(resp.Body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return 0
 }
 
 // histogram is a Prometheus histogram as scraped: cumulative counts by upper bound, ascending.
