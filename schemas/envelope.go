@@ -1,15 +1,12 @@
 package schemas
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 	"unicode/utf8"
-
-	"github.com/valyala/fastjson"
 )
 
 // Envelope is one published event: the metadata every consumer needs around a payload whose shape is given by
@@ -39,25 +36,47 @@ func (e Envelope) MarshalJSON() ([]byte, error) { return e.AppendJSON(nil) }
 // AppendJSON appends the envelope's JSON to dst: the bytes MarshalJSON returns, written field by field without
 // reflection, because the relay encodes every event of a replay. The payload is copied as it is, once checked
 // to be valid JSON; it fails when it is not, or when the year is outside 0–9999.
-func (e Envelope) AppendJSON(dst []byte) ([]byte, error) {
+func (e Envelope) AppendJSON(dst []byte) ([]byte, error) { return e.AppendJSONSpans(dst, nil) }
+
+// Span is where AppendJSONSpans wrote one field's value: dst[Start:End], a string's contents without its
+// quotes. Verbatim reports whether those bytes are the field's value itself (no character needed escaping), so
+// that a caller may use them instead of a copy.
+type Span struct {
+	Start, End int
+	Verbatim   bool
+}
+
+// EnvelopeSpans are the spans of the fields a Kafka record repeats in its key and headers.
+type EnvelopeSpans struct {
+	ID, Type, AggregateID, Seq, OccurredAt, TraceParent Span
+}
+
+// AppendJSONSpans is AppendJSON that also notes in spans (when not nil) where the fields of EnvelopeSpans
+// went, so that the relay's headers share the value's bytes instead of copying them again.
+func (e Envelope) AppendJSONSpans(dst []byte, spans *EnvelopeSpans) ([]byte, error) {
 	at := e.OccurredAt.UTC()
 	if y := at.Year(); y < 0 || y > 9999 {
 		return dst, fmt.Errorf("encode envelope of %s seq %d: occurred_at year %d is outside 0-9999", e.AggregateID, e.Seq, y)
 	}
+	var sp EnvelopeSpans
 	dst = append(dst, `{"id":`...)
-	dst = AppendJSONString(dst, e.ID)
+	dst, sp.ID = appendStringSpan(dst, e.ID)
 	dst = append(dst, `,"type":`...)
-	dst = AppendJSONString(dst, e.Type)
+	dst, sp.Type = appendStringSpan(dst, e.Type)
 	dst = append(dst, `,"version":`...)
 	dst = strconv.AppendInt(dst, int64(e.Version), 10)
 	dst = append(dst, `,"aggregate_type":`...)
 	dst = AppendJSONString(dst, e.AggregateType)
 	dst = append(dst, `,"aggregate_id":`...)
-	dst = AppendJSONString(dst, e.AggregateID)
+	dst, sp.AggregateID = appendStringSpan(dst, e.AggregateID)
 	dst = append(dst, `,"seq":`...)
+	sp.Seq.Start = len(dst)
 	dst = strconv.AppendInt(dst, e.Seq, 10)
+	sp.Seq.End, sp.Seq.Verbatim = len(dst), true
 	dst = append(dst, `,"occurred_at":"`...)
+	sp.OccurredAt.Start = len(dst)
 	dst = at.AppendFormat(dst, time.RFC3339Nano)
+	sp.OccurredAt.End, sp.OccurredAt.Verbatim = len(dst), true
 	dst = append(dst, `","correlation_id":`...)
 	dst = AppendJSONString(dst, e.CorrelationID)
 	dst = append(dst, `,"causation_id":`...)
@@ -65,36 +84,37 @@ func (e Envelope) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `,"command_id":`...)
 	dst = AppendJSONString(dst, e.CommandID)
 	dst = append(dst, `,"traceparent":`...)
-	dst = AppendJSONString(dst, e.TraceParent)
+	dst, sp.TraceParent = appendStringSpan(dst, e.TraceParent)
 	dst = append(dst, `,"payload":`...)
-	if err := fastjson.ValidateBytes(e.Payload); err != nil {
-		return dst, fmt.Errorf("encode envelope of %s seq %d: %w: %w", e.AggregateID, e.Seq, errPayloadNotJSON, err)
+	dst, err := appendPayload(dst, e.Payload)
+	if err != nil {
+		return dst, fmt.Errorf("encode envelope of %s seq %d: %w", e.AggregateID, e.Seq, err)
 	}
-	return append(appendCompact(dst, e.Payload), '}'), nil
+	if spans != nil {
+		*spans = sp
+	}
+	return append(dst, '}'), nil
 }
 
-// appendCompact appends valid JSON without insignificant white space, as encoding/json does with a
-// RawMessage; compact JSON (what the writer stores) is copied in one go.
-func appendCompact(dst, raw []byte) []byte {
-	inString, escaped := false, false
-	for _, c := range raw {
-		switch {
-		case escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case c == '"':
-			inString = !inString
-		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
-			var b bytes.Buffer
-			_ = json.Compact(&b, raw) // raw is valid: Compact cannot fail
-			return append(dst, b.Bytes()...)
-		}
-	}
-	return append(dst, raw...)
+// appendStringSpan appends s as a JSON string and returns where its contents went. Escaping always lengthens,
+// so contents as long as s are s itself.
+func appendStringSpan(dst []byte, s string) ([]byte, Span) {
+	start := len(dst) + 1
+	dst = AppendJSONString(dst, s)
+	end := len(dst) - 1
+	return dst, Span{Start: start, End: end, Verbatim: end-start == len(s)}
 }
 
 const hex = "0123456789abcdef"
+
+// plainASCII marks the bytes AppendJSONString copies as they are: one table look-up per byte of the ids and
+// names the relay encodes for every event, instead of six comparisons.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // AppendJSONString appends s as a JSON string escaped the way encoding/json escapes it: quotes, backslashes and
 // control characters, <, > and & (HTML-safe), U+2028 and U+2029, and invalid UTF-8 as U+FFFD. Consumers that
@@ -104,11 +124,11 @@ func AppendJSONString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plainASCII[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,5 +65,53 @@ func TestEnvelopeJSONRefusesInvalidPayload(t *testing.T) {
 	}
 	if _, err := json.Marshal(env); err == nil {
 		t.Fatal("json.Marshal accepted a payload that is not JSON")
+	}
+}
+
+// FuzzEnvelopePayloadMatchesCompact checks the payload's one-pass check and compaction against encoding/json:
+// refused exactly when json.Valid refuses it, and otherwise written as json.Compact writes it, byte for byte.
+func FuzzEnvelopePayloadMatchesCompact(f *testing.F) {
+	for _, seed := range []string{
+		`{"a":1}`, ` { "a" : [1, 2,  "x y"] , "b":"\"q\" " } `, `"s"`, `-0.5e+10`, `01`, `1.`, `[1,]`, `{"a" 1}`,
+		`tru`, `nullx`, `"\u00e9\/\b"`, `"\u00g0"`, "\"a\x01\"", "\"\xff\"", `[[[]]]`, `{"a":{"b":[true,false,null]}}`,
+		"\t[\n1\r]\n", `"unterminated`, `{"a":"b\\"}`, `1e`, `-`, `[-]`, `{}`, `[]`, ``, ` `,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		env := schemas.Envelope{AggregateID: "room-1", OccurredAt: time.Unix(0, 0), Payload: payload}
+		got, err := env.AppendJSON(nil)
+		if valid := json.Valid(payload); valid != (err == nil) {
+			t.Fatalf("payload %q: json.Valid %v, AppendJSON error %v", payload, valid, err)
+		}
+		if err != nil {
+			return
+		}
+		var want bytes.Buffer
+		if err := json.Compact(&want, payload); err != nil {
+			t.Fatal(err)
+		}
+		if suffix := `"payload":` + want.String() + `}`; !bytes.HasSuffix(got, []byte(suffix)) {
+			t.Fatalf("payload %q: AppendJSON =\n%s\nwant it to end with\n%s", payload, got, suffix)
+		}
+	})
+}
+
+// TestEnvelopePayloadDepth refuses what encoding/json refuses: arrays and objects nested deeper than 10,000.
+func TestEnvelopePayloadDepth(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		depth int
+		ok    bool
+	}{{10000, true}, {10001, false}} {
+		for _, open := range []string{"[", `{"a":`} {
+			closer := map[string]string{"[": "]", `{"a":`: "}"}[open]
+			payload := strings.Repeat(open, tc.depth) + "1" + strings.Repeat(closer, tc.depth)
+			env := schemas.Envelope{OccurredAt: time.Unix(0, 0), Payload: []byte(payload)}
+			if _, err := env.AppendJSON(nil); (err == nil) != tc.ok || json.Valid([]byte(payload)) != tc.ok {
+				t.Errorf("depth %d of %q: AppendJSON error %v, json.Valid %v; want valid %v", tc.depth, open, err,
+					json.Valid([]byte(payload)), tc.ok)
+			}
+		}
 	}
 }

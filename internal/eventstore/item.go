@@ -58,59 +58,67 @@ func JournalItem(r Record) map[string]types.AttributeValue {
 // attribute) when a required attribute is missing or of the wrong type or format; the optional string
 // attributes (correlation, causation and command ids, traceparent) read as empty when missing.
 func RecordFromItem(item map[string]types.AttributeValue) (Record, error) {
-	var (
-		r   Record
-		err error
-	)
-	if r.AggregateID, err = stringAttr(item, AttrAggregateID, true); err != nil {
+	var r Record
+	if err := DecodeItem(item, &r); err != nil {
 		return Record{}, err
+	}
+	return r, nil
+}
+
+// DecodeItem is RecordFromItem into *r, with the payload copied into r.Payload's memory: a caller done with
+// each payload before it decodes the next item (the relay, which encodes each event at once) decodes without
+// allocating. It returns RecordFromItem's errors, and leaves *r partly set when it fails.
+func DecodeItem(item map[string]types.AttributeValue, r *Record) error {
+	var err error
+	if r.AggregateID, err = stringAttr(item, AttrAggregateID, true); err != nil {
+		return err
 	}
 	if r.Seq, err = intAttr(item, AttrSeq); err != nil {
-		return Record{}, err
+		return err
 	}
 	if r.AggregateType, err = stringAttr(item, AttrAggregateType, true); err != nil {
-		return Record{}, err
+		return err
 	}
 	if r.Type, err = stringAttr(item, AttrType, true); err != nil {
-		return Record{}, err
+		return err
 	}
 	version, err := intAttr(item, AttrVersion)
 	if err != nil {
-		return Record{}, err
+		return err
 	}
 	if version < 1 || version > int64(^uint32(0)>>1) {
-		return Record{}, malformed(AttrVersion, fmt.Sprintf("schema version %d is out of range", version))
+		return malformed(AttrVersion, fmt.Sprintf("schema version %d is out of range", version))
 	}
 	r.Version = int(version)
 	if r.EventID, err = stringAttr(item, AttrEventID, true); err != nil {
-		return Record{}, err
+		return err
 	}
 	occurred, err := stringAttr(item, AttrOccurredAt, true)
 	if err != nil {
-		return Record{}, err
+		return err
 	}
 	if r.OccurredAt, err = time.Parse(time.RFC3339Nano, occurred); err != nil {
-		return Record{}, malformed(AttrOccurredAt, "not an RFC 3339 time")
+		return malformed(AttrOccurredAt, "not an RFC 3339 time")
 	}
 	r.OccurredAt = r.OccurredAt.UTC()
 	if r.CorrelationID, err = stringAttr(item, AttrCorrelationID, false); err != nil {
-		return Record{}, err
+		return err
 	}
 	if r.CausationID, err = stringAttr(item, AttrCausationID, false); err != nil {
-		return Record{}, err
+		return err
 	}
 	if r.CommandID, err = stringAttr(item, AttrCommandID, false); err != nil {
-		return Record{}, err
+		return err
 	}
 	if r.TraceParent, err = stringAttr(item, AttrTraceParent, false); err != nil {
-		return Record{}, err
+		return err
 	}
 	payload, err := stringAttr(item, AttrPayload, true)
 	if err != nil {
-		return Record{}, err
+		return err
 	}
-	r.Payload = []byte(payload)
-	return r, nil
+	r.Payload = append(r.Payload[:0], payload...)
+	return nil
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

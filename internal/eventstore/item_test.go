@@ -108,3 +108,36 @@ func TestRecordFromItemOptionalAttributes(t *testing.T) {
 		t.Errorf("RecordFromItem = %+v, want empty optional ids", rec)
 	}
 }
+
+// TestDecodeItemReusesThePayloadMemory decodes item after item into one Record: each decodes as RecordFromItem
+// does, the payload lands in the memory the previous one left when it fits, and a payload that does not fit
+// is copied, never shared with the item.
+func TestDecodeItemReusesThePayloadMemory(t *testing.T) {
+	t.Parallel()
+	var r eventstore.Record
+	long := sampleRecord()
+	long.Payload = []byte(`{"text":"a longer text than the others, so that it comes first"}`)
+	for i, rec := range []eventstore.Record{long, sampleRecord(), sampleRecord()} {
+		rec.Seq = int64(i + 1)
+		item := eventstore.JournalItem(rec)
+		before := r.Payload
+		if err := eventstore.DecodeItem(item, &r); err != nil {
+			t.Fatalf("DecodeItem %d: %v", i, err)
+		}
+		want, err := eventstore.RecordFromItem(item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Seq != want.Seq || string(r.Payload) != string(want.Payload) || !r.OccurredAt.Equal(want.OccurredAt) {
+			t.Errorf("DecodeItem %d = %+v, want %+v", i, r, want)
+		}
+		if i > 0 && &r.Payload[0] != &before[0] {
+			t.Errorf("DecodeItem %d allocated a new payload although the previous one had room", i)
+		}
+	}
+	item := eventstore.JournalItem(sampleRecord())
+	delete(item, eventstore.AttrPayload)
+	if err := eventstore.DecodeItem(item, &r); !errors.Is(err, eventstore.ErrMalformedItem) {
+		t.Errorf("DecodeItem without a payload = %v, want ErrMalformedItem", err)
+	}
+}

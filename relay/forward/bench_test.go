@@ -51,7 +51,9 @@ func BenchmarkRatioRelayThroughput(b *testing.B) {
 		records = append(records, r)
 	}
 	check := newOffsetCheck(b, kafka.EventTopic(f.prefix, schemas.AggregateTypeRoom), records)
-	raw := testkit.KafkaClient(b) // a plain producer: franz-go's defaults
+	// A raw producer with the relay's settings (acks=all, idempotent, no linger, franz-go's batch size and
+	// compression), so that the ratio measures the relay and not a difference in producer configuration.
+	raw := testkit.KafkaClient(b, ProducerOpts()...)
 	round := 0
 	subject := func() (float64, error) {
 		round++

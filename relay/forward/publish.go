@@ -20,7 +20,8 @@ type Publisher interface {
 	// caller's order) and returns without waiting for Kafka. It calls done exactly once, possibly on another
 	// goroutine and before Send returns: with nil when Kafka acknowledged every record, or with an error when any
 	// was not (then some may have been written: sending them again duplicates them, which consumers absorb).
-	// done must not block.
+	// done must not block. Once done is called the records are the caller's again, who may send them again or
+	// reuse their memory for other records: the publisher must not read them after calling done.
 	Send(ctx context.Context, records []*kgo.Record, done func(error))
 }
 

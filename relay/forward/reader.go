@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrses-aws/pipeline/internal/eventstore"
+	"github.com/cqrses-aws/pipeline/internal/kafka"
 	"github.com/cqrses-aws/pipeline/relay/lease"
 	"github.com/cqrses-aws/pipeline/relay/stream"
 )
@@ -37,6 +38,8 @@ type reader struct {
 	lease    lease.Lease
 	finished bool
 	lostOnce sync.Once
+	// item is the read loop's decoded stream record, whose payload memory serves item after item.
+	item eventstore.Record
 }
 
 // page is one page of the shard, encoded and waiting to be published.
@@ -48,6 +51,43 @@ type page struct {
 	closed bool
 	// created holds the stream records' approximate creation times, for the record age metric.
 	created []time.Time
+	// mem holds the memory of the records (the page's own, then that of the pages gathered with it), recycled
+	// once Kafka acknowledged them.
+	mem []*pageMemory
+}
+
+// pageMemory is what a page's records take: the records themselves, their values and headers in an arena,
+// and the page's slices. A steady relay recycles it from acknowledged pages to new ones, so that it allocates
+// next to nothing per event and the garbage collector seldom runs.
+type pageMemory struct {
+	arena   kafka.RecordArena
+	records []*kgo.Record
+	created []time.Time
+	mem     []*pageMemory
+}
+
+// pageMemories holds the memory of acknowledged pages for the pages read next, across the readers.
+var pageMemories = sync.Pool{New: func() any { return new(pageMemory) }}
+
+// recycle makes the memory of an acknowledged batch's pages available again. Kafka is done with its records:
+// every promise was called (franz-go reads a record until its promise), and the metrics and spans read them
+// before. The slices the batch grew by gathering pages stay with its first page's memory.
+func recycle(p page) {
+	mems := p.mem
+	if len(mems) == 0 {
+		return
+	}
+	for _, m := range mems {
+		m.arena.Reset()
+	}
+	for _, m := range mems[1:] {
+		pageMemories.Put(m)
+	}
+	first := mems[0]
+	clear(p.records) // the slice outlives the records: it must not keep other pages' arenas reachable
+	clear(mems)
+	first.records, first.created, first.mem = p.records[:0], p.created[:0], mems[:0]
+	pageMemories.Put(first)
 }
 
 // readAhead is how many encoded pages wait for the publish loop (about 1 MB each at most); the loop publishes
@@ -195,6 +235,7 @@ func (rd *reader) publishLoop(pages <-chan page) {
 			probing = false
 			window = window[1:]
 			rd.acked(b)
+			recycle(b.page)
 			for _, next := range window {
 				if next.acked == nil {
 					rd.send(next) // the batches after a failed one, now that it is acknowledged
@@ -311,6 +352,7 @@ func gather(p page, pages <-chan page) page {
 			}
 			p.records = append(p.records, next.records...)
 			p.created = append(p.created, next.created...)
+			p.mem = append(p.mem, next.mem...)
 			if next.last != "" {
 				p.last = next.last
 			}
@@ -485,8 +527,8 @@ func (rd *reader) encode(got stream.Page) (page, error) {
 	if len(got.Records) == 0 {
 		return p, nil
 	}
-	p.records = make([]*kgo.Record, 0, len(got.Records))
-	p.created = make([]time.Time, 0, len(got.Records))
+	m := pageMemories.Get().(*pageMemory)
+	p.records, p.created, p.mem = m.records[:0], m.created[:0], append(m.mem[:0], m)
 	for _, sr := range got.Records {
 		if !sr.ApproximateCreation.IsZero() {
 			p.created = append(p.created, sr.ApproximateCreation)
@@ -494,11 +536,11 @@ func (rd *reader) encode(got stream.Page) (page, error) {
 		if !sr.Insert {
 			continue // the journal is append-only; a change that is not an insert is not an event
 		}
-		ev, err := eventstore.RecordFromItem(sr.NewImage)
-		if err != nil {
+		if err := eventstore.DecodeItem(sr.NewImage, &rd.item); err != nil {
 			return page{}, rd.fatal(sr, err)
 		}
-		kr, err := rd.r.enc.Record(Envelope(ev))
+		env := Envelope(rd.item)
+		kr, err := rd.r.enc.RecordIn(&m.arena, &env)
 		if err != nil {
 			return page{}, rd.fatal(sr, err)
 		}
