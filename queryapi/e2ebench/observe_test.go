@@ -183,14 +183,20 @@ func (p *pipeline) breakdown(before, after metricsScrape) string {
 	return strings.Join(lines, "; ")
 }
 
-// scrapeCounter fetches base's /metrics and returns the value of the unlabelled counter or gauge name.
-func scrapeCounter(b *testing.B, base, name string) float64 {
+// metricsLines fetches base's /metrics and returns its lines.
+func metricsLines(b *testing.B, base string) []string {
 	b.Helper()
 	resp := servicetest.Get(b, base+"/metrics")
 	if resp.Code != http.StatusOK {
 		b.Fatalf("GET %s/metrics = %d", base, resp.Code)
 	}
-	for _, line := range strings.Split(resp.Body, "\n") {
+	return strings.Split(resp.Body, "\n")
+}
+
+// scrapeCounter fetches base's /metrics and returns the value of the unlabelled counter or gauge name.
+func scrapeCounter(b *testing.B, base, name string) float64 {
+	b.Helper()
+	for _, line := range metricsLines(b, base) {
 		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err == nil {
@@ -211,12 +217,8 @@ type histogram struct {
 // selector (the first such series; "" matches any).
 func scrapeHistogram(b *testing.B, base, name, selector string) histogram {
 	b.Helper()
-	resp := servicetest.Get(b, base+"/metrics")
-	if resp.Code != http.StatusOK {
-		b.Fatalf("GET %s/metrics = %d", base, resp.Code)
-	}
 	var h histogram
-	for _, line := range strings.Split(resp.Body, "\n") {
+	for _, line := range metricsLines(b, base) {
 		metric, value, ok := strings.Cut(line, " ")
 		labels, isBucket := strings.CutPrefix(metric, name+"_bucket{")
 		if !ok || !isBucket || !strings.Contains(labels, selector) {
