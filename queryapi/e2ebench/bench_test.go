@@ -106,64 +106,13 @@ func BenchmarkRatioE2EVisible(b *testing.B) {
 // was not read from Kafka.
 func (r *run) save(b *testing.B, records *kafkaRecords, fresh *freshness, services string) {
 	b.Helper()
-	var (
-		problems                                    []string
-		streamRelay, onKafka, projViews, projSearch []time.Duration
-		ryw                                         [2]map[outcome]int // views, search
-	)
-	ryw[0], ryw[1] = map[outcome]int{}, map[outcome]int{}
-	for _, s := range r.samples {
-		ryw[0][s.ryw.views.outcome]++
-		ryw[1][s.ryw.search.outcome]++
-		if s.ryw.views.outcome == missing || s.ryw.search.outcome == missing {
-			problems = append(problems, fmt.Sprintf("%s in %s: views %q, search %q", s.message, s.room.id,
-				s.ryw.views.err, s.ryw.search.err))
-		}
-		k, ok := records.get(s.message)
-		if !ok {
-			problems = append(problems, fmt.Sprintf("%s in %s: not read from Kafka", s.message, s.room.id))
-			continue
-		}
-		streamRelay = append(streamRelay, k.produced.Sub(s.answered))
-		onKafka = append(onKafka, k.read.Sub(k.produced))
-		if s.ryw.views.outcome == shown {
-			projViews = append(projViews, s.ryw.views.at.Sub(k.read))
-		}
-		if s.ryw.search.outcome == shown {
-			projSearch = append(projSearch, s.ryw.search.at.Sub(k.read))
-		}
-	}
-	// A message the reader without a token never saw counts with the drain's end; a stale or failed answer to
-	// the reader with the token with its own time: either way the figure is a lower bound.
-	freshSince := func(at func(s *sample) time.Time) func(s *sample) (time.Duration, bool) {
-		return func(s *sample) (time.Duration, bool) {
-			return cmp.Or(at(s), r.drained).Sub(s.answered), true
-		}
-	}
-	rywSince := func(rd func(s *sample) read) func(s *sample) (time.Duration, bool) {
-		return func(s *sample) (time.Duration, bool) {
-			x := rd(s)
-			return x.at.Sub(s.answered), x.outcome != missing
-		}
-	}
-	figures := map[string][]time.Duration{
-		figCommand:     r.durations(func(s *sample) (time.Duration, bool) { return s.answered.Sub(s.sent), true }),
-		figViews:       r.durations(freshSince(func(s *sample) time.Time { return s.fresh })),
-		figSearch:      r.durations(freshSince(func(s *sample) time.Time { return s.freshSearch })),
-		figViewsToken:  r.durations(rywSince(func(s *sample) read { return s.ryw.views })),
-		figSearchToken: r.durations(rywSince(func(s *sample) read { return s.ryw.search })),
-	}
+	parts, ryw, problems := r.parts(records)
+	figures := r.figures()
 	fresh.mu.Lock() // stopped: no round runs any more
 	views, search := fresh.views, fresh.search
 	fresh.mu.Unlock()
 	polled := r.drained.Sub(r.start).Seconds()
 	load := r.describeLoad(figures[figCommand])
-	parts := []part{
-		{"stream+relay (record timestamp - command response)", streamRelay},
-		{"Kafka (read by the benchmark's consumer - record timestamp)", onKafka},
-		{"views projector + query API (visible with the token - read)", projViews},
-		{"search projector + query API (visible with the token - read)", projSearch},
-	}
 	var partLines []string
 	for _, p := range parts {
 		partLines = append(partLines, p.name+": "+pcts(p.d))
@@ -195,10 +144,12 @@ func (r *run) save(b *testing.B, records *kafkaRecords, fresh *freshness, servic
 		figSearch + "_p99": benchkit.ValueAtMost(targetSearch),
 	}
 	b.Logf("%s\n  %s\n  command: %s\n  views, reader without a token: %s (%d unseen; %s); with the token: %s (%s)\n"+
-		"  search, reader without a token: %s (%d unseen; %s); with the token: %s (%s)\n  %s\n  services' metrics:\n    %s",
+		"  search, reader without a token: %s (%d unseen; %s); with the token: %s (%s)\n  %s\n"+
+		"  services' metrics:\n    %s",
 		load, r.machine, pcts(figures[figCommand]), pcts(figures[figViews]), r.unseenViews, views.describe(polled),
 		pcts(figures[figViewsToken]), describeOutcomes(ryw[0]), pcts(figures[figSearch]), r.unseenSearch,
-		search.describe(polled), pcts(figures[figSearchToken]), describeOutcomes(ryw[1]), strings.Join(partLines, "\n  "), strings.ReplaceAll(services, "; ", "\n    "))
+		search.describe(polled), pcts(figures[figSearchToken]), describeOutcomes(ryw[1]),
+		strings.Join(partLines, "\n  "), strings.ReplaceAll(services, "; ", "\n    "))
 
 	missed := benchkit.Figure(float64(r.late.total()+len(r.failed)), "commands")
 	missed.Target = benchkit.ValueAtMost(0)
@@ -217,7 +168,68 @@ func (r *run) save(b *testing.B, records *kafkaRecords, fresh *freshness, servic
 		}
 	}
 	if len(problems) > 0 {
-		b.Fatalf("%d of %d messages: %s", len(problems), len(r.samples), strings.Join(problems[:min(5, len(problems))], "; "))
+		b.Fatalf("%d of %d messages: %s", len(problems), len(r.samples),
+			strings.Join(problems[:min(5, len(problems))], "; "))
+	}
+}
+
+// parts returns the legs of the messages' way the reader with the token shows, from this benchmark's own
+// consumer of the room topic: stream+relay, Kafka, and each projector with the query API; how the token
+// reader's questions ended (views, search); and the messages that show a consistency bug or were not read
+// from Kafka.
+func (r *run) parts(records *kafkaRecords) (parts []part, ryw [2]map[outcome]int, problems []string) {
+	var streamRelay, onKafka, projViews, projSearch []time.Duration
+	ryw[0], ryw[1] = map[outcome]int{}, map[outcome]int{}
+	for _, s := range r.samples {
+		ryw[0][s.ryw.views.outcome]++
+		ryw[1][s.ryw.search.outcome]++
+		if s.ryw.views.outcome == missing || s.ryw.search.outcome == missing {
+			problems = append(problems, fmt.Sprintf("%s in %s: views %q, search %q", s.message, s.room.id,
+				s.ryw.views.err, s.ryw.search.err))
+		}
+		k, ok := records.get(s.message)
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s in %s: not read from Kafka", s.message, s.room.id))
+			continue
+		}
+		streamRelay = append(streamRelay, k.produced.Sub(s.answered))
+		onKafka = append(onKafka, k.read.Sub(k.produced))
+		if s.ryw.views.outcome == shown {
+			projViews = append(projViews, s.ryw.views.at.Sub(k.read))
+		}
+		if s.ryw.search.outcome == shown {
+			projSearch = append(projSearch, s.ryw.search.at.Sub(k.read))
+		}
+	}
+	return []part{
+		{"stream+relay (record timestamp - command response)", streamRelay},
+		{"Kafka (read by the benchmark's consumer - record timestamp)", onKafka},
+		{"views projector + query API (visible with the token - read)", projViews},
+		{"search projector + query API (visible with the token - read)", projSearch},
+	}, ryw, problems
+}
+
+// figures returns the durations behind each recorded figure. A message the reader without a token never saw
+// counts with the drain's end; a stale or failed answer to the reader with the token with its own time: either
+// way the figure is a lower bound.
+func (r *run) figures() map[string][]time.Duration {
+	freshSince := func(at func(s *sample) time.Time) func(s *sample) (time.Duration, bool) {
+		return func(s *sample) (time.Duration, bool) {
+			return cmp.Or(at(s), r.drained).Sub(s.answered), true
+		}
+	}
+	rywSince := func(rd func(s *sample) read) func(s *sample) (time.Duration, bool) {
+		return func(s *sample) (time.Duration, bool) {
+			x := rd(s)
+			return x.at.Sub(s.answered), x.outcome != missing
+		}
+	}
+	return map[string][]time.Duration{
+		figCommand:     r.durations(func(s *sample) (time.Duration, bool) { return s.answered.Sub(s.sent), true }),
+		figViews:       r.durations(freshSince(func(s *sample) time.Time { return s.fresh })),
+		figSearch:      r.durations(freshSince(func(s *sample) time.Time { return s.freshSearch })),
+		figViewsToken:  r.durations(rywSince(func(s *sample) read { return s.ryw.views })),
+		figSearchToken: r.durations(rywSince(func(s *sample) read { return s.ryw.search })),
 	}
 }
 

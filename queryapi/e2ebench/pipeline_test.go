@@ -25,7 +25,8 @@ type pipeline struct {
 // startPipeline starts writer, relay, projectors and query API as processes (the services' defaults, but info
 // logs, a rate limit the benchmark never reaches and QUERYAPI_CONSISTENCY_TIMEOUT=10s) and waits until each
 // answers /readyz; its client gives up on a request after 15 s (the writer's command timeout and the query
-// API's wait are 10 s), which bounds the drain after the load. When the benchmark ends the processes stop first, then everything they created is removed.
+// API's wait are 10 s), which bounds the drain after the load. When the benchmark ends the processes stop
+// first, then everything they created is removed.
 func startPipeline(b *testing.B) *pipeline {
 	b.Helper()
 	p := &pipeline{

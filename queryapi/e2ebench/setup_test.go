@@ -60,7 +60,8 @@ func (p *pipeline) setupRooms(b *testing.B, n int) ([]room, string) {
 	defer cancel()
 	err = each(n, func(i int) error {
 		s := &sample{room: rooms[i], word: "warm" + randomHex(6)}
-		c, _, err := p.command(s.room.token, "/v1/rooms/"+s.room.id+"/messages", map[string]string{"text": "warm up " + s.word})
+		c, _, err := p.command(s.room.token, "/v1/rooms/"+s.room.id+"/messages",
+			map[string]string{"text": "warm up " + s.word})
 		if err != nil {
 			return err
 		}
