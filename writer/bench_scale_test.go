@@ -26,7 +26,7 @@ var (
 	sameRoomFigures = []figure{{name: "command_contention_two_writers", unit: "commands/s", of: rate,
 		target: benchkit.RatioAtLeast(0.25)}}
 	distinctRoomsFigures = []figure{{name: "command_two_writers_distinct_rooms", unit: "commands/s", of: rate,
-		target: benchkit.RatioAtLeast(0.9)}}
+		target: benchkit.RatioAtLeast(0.8)}}
 )
 
 // BenchmarkRatioCommandTwoWriters: PostMessage commands/s of 32 clients spread over two writer processes on one
@@ -40,16 +40,20 @@ var (
 // and retries. The point is that this does not collapse. On the local stack's moto, which serves one request at
 // a time and charges a failed transaction as much as a successful one, every hand-over costs a failed
 // transaction and a catch-up read besides the append, so about a third of one writer's rate is the ceiling
-// measured (0.26 to 0.35; 0.16 before a conflict caught up on the tail instead of reloading snapshot + tail); the
-// target holds it at a quarter. Sending one room's commands to one writer (routing by aggregate id) would remove
-// the conflicts.
+// (0.32 on a quiet machine; 0.14 to 0.26 on one shared with other benchmarks, whose load widens the window in
+// which a conflict can happen; 0.16 before a conflict caught up on the tail instead of reloading snapshot +
+// tail); the target holds it at a quarter. Sending one room's commands to one writer (routing by aggregate id)
+// would remove the conflicts.
 //
 // Distinct rooms: each client posts 16 messages per round to a room of its own, which one writer holds (client
 // c's through writer c mod n, as routing by aggregate id would send them), so nothing conflicts and a second
 // writer should double the rate wherever the writer is the bottleneck. Here it is not: moto serves one request
-// at a time, about 190 commands/s, whichever process sends them, and both writers share this machine's two cores
-// with moto and the clients, so the measured ratio is about 1 (moto-bound) and the target, 0.9, only says that a
-// second writer costs nothing. Against DynamoDB, whose partitions serve in parallel, the target would be near 2.
+// at a time (120 to 270 commands/s measured here, whichever process sends them), and both writers share this
+// machine's two cores with moto and the clients, so the ratio is about 1, bounded by moto: measured 0.87 to
+// 1.07 (medians of four runs on a shared, loaded machine). The target, 0.8, says that a second writer costs
+// nothing worth the name, and fails one that brings conflicts (a writer that no longer keeps to its rooms
+// measures like the one-room figure, about 0.3). Against DynamoDB, whose partitions serve in parallel, it would
+// be near 2.
 func BenchmarkRatioCommandTwoWriters(b *testing.B) {
 	const clients, posts, distinctPosts = 32, 10, 16
 	benchkit.Expect(b, append(figureNames(sameRoomFigures), figureNames(distinctRoomsFigures)...)...)

@@ -135,21 +135,26 @@ func (cb *commandBench) side(n int, op func(client, i int) error) func() (sample
 // commandFigures are the results of BenchmarkRatioCommandLatency, all from the same rounds.
 var commandFigures = []figure{
 	{name: "command_throughput", unit: "commands/s", of: rate, target: benchkit.RatioAtLeast(0.7)},
-	{name: "command_latency_p50", unit: "ms", of: quantile(0.50), target: benchkit.RatioAtMost(2)},
+	{name: "command_latency_p50", unit: "ms", of: quantile(0.50), target: benchkit.RatioAtMost(1.75)},
 	{name: "command_latency_p99", unit: "ms", of: quantile(0.99), target: benchkit.RatioAtMost(2)},
 	{name: "command_latency_p999", unit: "ms", of: quantile(0.999), target: benchkit.RatioAtMost(3)},
 }
 
 // BenchmarkRatioCommandLatency: PostMessage through the writer (hot cache, HTTP, JWT, one TransactWriteItems
 // each) against a bare conditional PutItem on the same DynamoDB server, 16 clients, 1,024 commands per side and
-// round, three rounds alternating which side goes first. From the same rounds: commands/s (command_throughput,
-// target ratio >= 0.7) and the p50, p99 and p99.9 latencies (command_latency_p50, _p99, _p999: targets ratio
-// <= 2, 2 and 3). The local stack's moto serves one request at a time, so with 16 clients a command's latency is
-// mostly its wait behind the other 15 at moto: every figure here is bounded by moto, and the ratios measure how
-// much more of moto's time a command takes (a transaction of two items against one PutItem, and the snapshot
-// written every 100 appends) more than the writer's own work. The p50 and p99 targets leave that twice the
-// reference's; the p99.9 (the second-slowest of 1,024) is the figure most exposed to the other processes on the
-// machine, hence 3.
+// round (so the p99.9 of a round is its second-slowest command, its p99 the eleventh), three rounds alternating
+// which side goes first. From the same rounds: commands/s (command_throughput, target ratio >= 0.7) and the p50,
+// p99 and p99.9 latencies (command_latency_p50, _p99, _p999).
+//
+// The local stack's moto serves one request at a time, so with 16 clients a command's latency is mostly its
+// wait behind the other 15 at moto: every figure here is bounded by moto, and the ratios say how much more of
+// moto's time a command takes (a transaction, and the snapshot written every 100 appends) rather than the
+// writer's own work. So the p50 ratio is about the reference's rate over the writer's (1/0.7 = 1.43 at the
+// throughput target); measured 1.42 to 1.50 (medians of four runs on a shared 2-core machine), its target, 1.75,
+// leaves room for that machine's noise and still fails a command that costs moto three-quarters more than a
+// PutItem. The p99 is held to 2 (measured 1.14 to 2.67: other processes' bursts land in one side's tail or the
+// other's). The p99.9 is the figure most exposed to a pause (a GC, moto's, another process), hence 3 (measured
+// 1.10 to 2.45).
 func BenchmarkRatioCommandLatency(b *testing.B) {
 	benchkit.Expect(b, figureNames(commandFigures)...)
 	cb := newCommandBench(b)
