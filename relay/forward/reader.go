@@ -201,6 +201,10 @@ func (rd *reader) publishLoop(pages <-chan page) {
 	defer func() { drain(window) }()
 	retry := backoff{min: 200 * time.Millisecond, max: 10 * time.Second}
 	probing := false // the first batch is sent again after a failure; no other is sent until it is acknowledged
+	// closing is set once the page that ends the shard is sent: the acknowledged positions before it are then
+	// left to the finish write, which follows within a few acknowledgements, instead of each costing a lease
+	// write that the finish would have to wait for. A crash meanwhile re-publishes those few batches.
+	closing := false
 	for in := pages; in != nil || len(window) > 0; {
 		var head <-chan error
 		if len(window) > 0 {
@@ -220,6 +224,7 @@ func (rd *reader) publishLoop(pages <-chan page) {
 				continue // lease lost, or pages read ahead of a shutdown: dropped unsent, never checkpointed
 			}
 			b := &batch{page: gather(p, in)}
+			closing = closing || b.closed
 			b.spans = startPublishSpans(b.records)
 			rd.send(b)
 			window = append(window, b)
@@ -242,7 +247,11 @@ func (rd *reader) publishLoop(pages <-chan page) {
 				}
 			}
 			if !b.closed {
-				cp.set(b.last)
+				if closing {
+					cp.note(b.last)
+				} else {
+					cp.set(b.last)
+				}
 				continue
 			}
 			if cp.finish(b.last) {
@@ -406,6 +415,17 @@ func (c *checkpointer) set(seq string) {
 	case c.kick <- struct{}{}:
 	default: // a write is pending; it will take the newest position
 	}
+}
+
+// note makes seq the position to checkpoint without waking the background writer: the shard's finish, or the
+// reader's close, writes it.
+func (c *checkpointer) note(seq string) {
+	if seq == "" {
+		return
+	}
+	c.mu.Lock()
+	c.latest = seq
+	c.mu.Unlock()
 }
 
 // write checkpoints the newest position when it is not written yet.
