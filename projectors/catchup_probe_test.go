@@ -158,7 +158,7 @@ func (p *freshProbe) get(ctx context.Context, path string, into any) (int, error
 		return resp.StatusCode, fmt.Errorf("read the answer to GET %s: %w", path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, fmt.Errorf("GET %s: %s: %s", path, strconv.Itoa(resp.StatusCode), tail(string(body), 300))
+		return resp.StatusCode, fmt.Errorf("GET %s: %s: %s", path, strconv.Itoa(resp.StatusCode), tail(strings.TrimSpace(string(body)), 300))
 	}
 	if err := json.Unmarshal(body, into); err != nil {
 		return resp.StatusCode, fmt.Errorf("decode the answer to GET %s: %w", path, err)
