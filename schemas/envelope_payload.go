@@ -94,28 +94,25 @@ func (s *payloadScan) value() bool {
 	return false
 }
 
-func (s *payloadScan) object() bool {
+func (s *payloadScan) object() bool { return s.container('}', true) }
+
+func (s *payloadScan) array() bool { return s.container(']', false) }
+
+// container checks an object (members "key": value) or an array (values) from its opening bracket at i to
+// closer, members separated by commas.
+func (s *payloadScan) container(closer byte, object bool) bool {
 	if s.depth++; s.depth > maxPayloadDepth {
 		return false
 	}
 	s.i++
 	s.space()
-	if s.next() == '}' {
+	if s.next() == closer {
 		s.i++
 		s.depth--
 		return true
 	}
 	for {
-		if s.next() != '"' || !s.str() {
-			return false
-		}
-		s.space()
-		if s.next() != ':' {
-			return false
-		}
-		s.i++
-		s.space()
-		if !s.value() {
+		if object && !s.key() || !s.value() {
 			return false
 		}
 		s.space()
@@ -123,7 +120,7 @@ func (s *payloadScan) object() bool {
 		case ',':
 			s.i++
 			s.space()
-		case '}':
+		case closer:
 			s.i++
 			s.depth--
 			return true
@@ -133,34 +130,18 @@ func (s *payloadScan) object() bool {
 	}
 }
 
-func (s *payloadScan) array() bool {
-	if s.depth++; s.depth > maxPayloadDepth {
+// key checks an object member's key and colon, and the white space up to its value.
+func (s *payloadScan) key() bool {
+	if s.next() != '"' || !s.str() {
+		return false
+	}
+	s.space()
+	if s.next() != ':' {
 		return false
 	}
 	s.i++
 	s.space()
-	if s.next() == ']' {
-		s.i++
-		s.depth--
-		return true
-	}
-	for {
-		if !s.value() {
-			return false
-		}
-		s.space()
-		switch s.next() {
-		case ',':
-			s.i++
-			s.space()
-		case ']':
-			s.i++
-			s.depth--
-			return true
-		default:
-			return false
-		}
-	}
+	return true
 }
 
 // plainInString marks the bytes a JSON string holds as they are: all but control characters, quotes and

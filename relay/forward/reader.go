@@ -408,9 +408,7 @@ func (c *checkpointer) set(seq string) {
 	if seq == "" {
 		return
 	}
-	c.mu.Lock()
-	c.latest = seq
-	c.mu.Unlock()
+	c.note(seq)
 	select {
 	case c.kick <- struct{}{}:
 	default: // a write is pending; it will take the newest position
