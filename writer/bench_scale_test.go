@@ -40,9 +40,9 @@ var (
 // and retries. The point is that this does not collapse. On the local stack's moto, which serves one request at
 // a time and charges a failed transaction as much as a successful one, every hand-over costs a failed
 // transaction and a catch-up read besides the append, so about a third of one writer's rate is the ceiling
-// (0.32 on a quiet machine; 0.14 to 0.26 on one shared with other benchmarks, whose load widens the window in
-// which a conflict can happen; 0.16 before a conflict caught up on the tail instead of reloading snapshot +
-// tail); the target holds it at a quarter. Sending one room's commands to one writer (routing by aggregate id)
+// (0.32 on a quiet machine; 0.03 to 0.30 on one shared with other benchmarks, whose load widens the window in
+// which a conflict can happen and stalls moto; 0.16 before a conflict caught up on the tail instead of reloading
+// snapshot + tail); the target holds it at a quarter. Sending one room's commands to one writer (routing by aggregate id)
 // would remove the conflicts.
 //
 // Distinct rooms: each client posts 10 messages per round to a room of its own, which one writer holds (client

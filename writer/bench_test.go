@@ -150,9 +150,9 @@ var commandFigures = []figure{
 // wait behind the other 15 at moto: every figure here is bounded by moto, and the ratios say how much more of
 // moto's time a command takes (a transaction, and the snapshot written every 100 appends) rather than the
 // writer's own work. So the p50 ratio is about the reference's rate over the writer's (1/0.7 = 1.43 at the
-// throughput target); measured 1.30 to 1.50 (medians of five runs on a shared 2-core machine), its target, 1.75,
+// throughput target); measured 1.30 to 1.50 (medians of six runs on a shared 2-core machine), its target, 1.75,
 // leaves room for that machine's noise and still fails a command that costs moto three-quarters more than a
-// PutItem. The p99 is held to 2 (measured 1.14 to 2.67: other processes' bursts land in one side's tail or the
+// PutItem. The p99 is held to 2 (measured 1.08 to 2.67: other processes' bursts land in one side's tail or the
 // other's). The p99.9 is the figure most exposed to a pause (a GC, moto's, another process), hence 3 (measured
 // 1.10 to 2.45).
 func BenchmarkRatioCommandLatency(b *testing.B) {
