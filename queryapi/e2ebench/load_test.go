@@ -142,12 +142,13 @@ func schedule(cfg config, start time.Time, ticks chan<- tick) (late lateTicks) {
 	return late
 }
 
-// rate returns the commands answered per second from the first tick's due time to the last answer.
+// rate returns the commands answered per second from the first tick's due time to the last answer, or to the
+// schedule's end if that is later (the last commands may have failed).
 func (r *run) rate() float64 {
 	if len(r.samples) == 0 {
 		return 0
 	}
-	return float64(len(r.samples)) / r.last.Sub(r.start).Seconds()
+	return float64(len(r.samples)) / max(r.last.Sub(r.start), r.cfg.duration).Seconds()
 }
 
 // durations returns f of every sample whose f is known (ok).
