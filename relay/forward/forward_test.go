@@ -419,3 +419,22 @@ func TestUnpublishableEventStopsTheRelay(t *testing.T) {
 		t.Errorf("checkpoint = %q, want none", l.Checkpoint)
 	}
 }
+
+// TestClosedShardFinishesAtItsLastRecord closes a shard of many pages, so that several batches are in flight
+// when its end is sent: the positions acknowledged after that are left to the finish write, which records the
+// shard finished at its last record, and every event is on Kafka in order.
+func TestClosedShardFinishesAtItsLastRecord(t *testing.T) {
+	t.Parallel()
+	fake, rooms := fakeWithShards(1, 2000) // 2,000 records in pages of 50
+	fake.Split("shard-0")
+	f := newFixture(t, 3)
+	start(t, f.relay(fake.As("r"), nil, nil))
+	relaytest.Eventually(t, time.Minute, "shard-0 is finished", func() bool {
+		return f.leaseOf(fakeARN, "shard-0").Finished
+	})
+	if l := f.leaseOf(fakeARN, "shard-0"); l.Checkpoint != fmt.Sprintf("%021d", 2000) {
+		t.Errorf("finished lease = %+v, want checkpoint %021d (the last record)", l, 2000)
+	}
+	p := relaytest.Consume(t, f.prefix, 2000, time.Minute)
+	relaytest.CheckOrder(t, p, rooms, 400)
+}
