@@ -129,22 +129,9 @@ func floorViews(b *testing.B, f *replayFixture, pool *pgxpool.Pool, name string,
 	if err != nil {
 		return 0, err
 	}
-	cleanup := func() error { return f.dropViews(pool, p) }
-	ctx, cancel := context.WithTimeout(context.Background(), replayTimeout)
-	defer cancel()
-	start := time.Now()
-	_, err = p.Open(ctx, 1)
-	if err == nil {
-		err = consumeRaw(ctx, f.st, f.prefix)
-	}
-	consumed := time.Now()
-	if err == nil {
-		err = copyFinalRows(ctx, pool, projection.TargetName(name, 1), fold)
-	}
-	elapsed := time.Since(start)
-	b.Logf("views floor: %s (open+consume %s, copy %s)", elapsed.Round(time.Millisecond),
-		consumed.Sub(start).Round(time.Millisecond), time.Since(consumed).Round(time.Millisecond))
-	return elapsed, errors.Join(err, cleanup())
+	return f.floor(b, p, func() error { return f.dropViews(pool, p) }, func(ctx context.Context) error {
+		return copyFinalRows(ctx, pool, projection.TargetName(name, 1), fold)
+	})
 }
 
 // floorSearch is the search index's floor, as floorViews: open version 1 of a fresh index, consume without
@@ -155,20 +142,28 @@ func floorSearch(b *testing.B, f *replayFixture, cl search.Client, name string, 
 	if err != nil {
 		return 0, err
 	}
-	cleanup := func() error { return f.dropSearch(cl, p) }
+	return f.floor(b, p, func() error { return f.dropSearch(cl, p) }, func(ctx context.Context) error {
+		return bulkMessages(ctx, cl, p.Index(1), fold)
+	})
+}
+
+// floor times opening version 1 of p, consuming the fixture's topics without decoding, and write (the final
+// rows), then runs cleanup; it returns the time and every failure joined.
+func (f *replayFixture) floor(b *testing.B, p projection.Projection, cleanup func() error, write func(context.Context) error) (time.Duration, error) {
+	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), replayTimeout)
 	defer cancel()
 	start := time.Now()
-	_, err = p.Open(ctx, 1)
+	_, err := p.Open(ctx, 1)
 	if err == nil {
 		err = consumeRaw(ctx, f.st, f.prefix)
 	}
 	consumed := time.Now()
 	if err == nil {
-		err = bulkMessages(ctx, cl, p.Index(1), fold)
+		err = write(ctx)
 	}
 	elapsed := time.Since(start)
-	b.Logf("search floor: %s (open+consume %s, bulk %s)", elapsed.Round(time.Millisecond),
+	b.Logf("%s floor: %s (open+consume %s, write %s)", p.Name(), elapsed.Round(time.Millisecond),
 		consumed.Sub(start).Round(time.Millisecond), time.Since(consumed).Round(time.Millisecond))
 	return elapsed, errors.Join(err, cleanup())
 }
