@@ -21,7 +21,10 @@ func (h *harness) env() map[string]string {
 	return map[string]string{
 		"KAFKA_TOPIC_PREFIX": h.cfg.Kafka.TopicPrefix, "KAFKA_TOPIC_PARTITIONS": fmt.Sprint(h.cfg.Projectors.Partitions),
 		"PROJECTORS_VIEWS_NAME": h.views.Name(), "PROJECTORS_SEARCH_NAME": h.index.Name(),
-		"PROJECTORS_BATCH_SIZE": "500", "PROJECTORS_POLL_INTERVAL": "200ms", "PROJECTORS_DRAIN_TIMEOUT": "30s",
+		// New projection names are built before they go live, in build batches: 500 as well, so that a kill
+		// lands between batches (a build batch of 20,000, the default, applied a whole test's events at once).
+		"PROJECTORS_BATCH_SIZE": "500", "PROJECTORS_BUILD_BATCH_SIZE": "500",
+		"PROJECTORS_POLL_INTERVAL": "200ms", "PROJECTORS_DRAIN_TIMEOUT": "30s",
 		"DYNAMODB_TABLE_PREFIX": "none",
 	}
 }
