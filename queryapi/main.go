@@ -157,7 +157,9 @@ func consistencyMetrics(reg prometheus.Registerer) (*prometheus.HistogramVec, er
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "queryapi_consistency_wait_seconds",
 		Help:    "How long queries with consistent_with waited for a read model, by read model and outcome (applied, stale).",
-		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2, 5},
+		// Up to a minute, QUERYAPI_CONSISTENCY_TIMEOUT's largest value: a wait longer than 5 s must show as
+		// such, not as "over 5 s".
+		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2, 5, 10, 30, 60},
 	}, []string{"model", "outcome"})
 	// Every series exists from the start, stale waits (rare, and what an alert watches) included.
 	for _, model := range []string{"views", "search"} {
