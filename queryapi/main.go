@@ -155,8 +155,8 @@ func cursorCodec(cfg QueryConfig, svc *service.Service) (*cursor.Codec, error) {
 // consistencyMetrics registers the histogram of read-your-writes waits by read model and outcome.
 func consistencyMetrics(reg prometheus.Registerer) (*prometheus.HistogramVec, error) {
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "queryapi_consistency_wait_seconds",
-		Help:    "How long queries with consistent_with waited for a read model, by read model and outcome (applied, stale).",
+		Name: "queryapi_consistency_wait_seconds",
+		Help: "How long queries with consistent_with waited for a read model, by read model and outcome (applied, stale).",
 		// Up to a minute, QUERYAPI_CONSISTENCY_TIMEOUT's largest value: a wait longer than 5 s must show as
 		// such, not as "over 5 s".
 		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2, 5, 10, 30, 60},
