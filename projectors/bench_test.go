@@ -432,7 +432,8 @@ func randomHex(tb testing.TB) string {
 // it was killed at its deadline, with how many events it had applied by then.
 type processRun struct {
 	wall      time.Duration
-	maxRSSKiB int64 // the process's peak resident set (VmHWM), in KiB
+	cpu       time.Duration // user + system CPU time the process used
+	maxRSSKiB int64         // the process's peak resident set (VmHWM), in KiB
 	out       string
 	killed    bool
 	applied   int64 // the consumer group's committed offsets, summed, when killed
@@ -440,7 +441,8 @@ type processRun struct {
 
 // String returns the run's wall time and peak RSS, and how far it got when it was killed.
 func (r processRun) String() string {
-	s := fmt.Sprintf("%s, peak RSS %.0f MiB", r.wall.Round(time.Millisecond), float64(r.maxRSSKiB)/1024)
+	s := fmt.Sprintf("%s (CPU %s), peak RSS %.0f MiB", r.wall.Round(time.Millisecond), r.cpu.Round(time.Second),
+		float64(r.maxRSSKiB)/1024)
 	if r.killed {
 		s += fmt.Sprintf(", KILLED at its deadline with %d of %d events applied", r.applied, replayEvents)
 	}
@@ -474,6 +476,9 @@ func runProjectors(deadline time.Duration, bin string, env []string, args ...str
 	err := cmd.Wait()
 	close(stopSampling)
 	run := processRun{wall: time.Since(start), out: out.String(), maxRSSKiB: <-peak}
+	if st := cmd.ProcessState; st != nil {
+		run.cpu = st.UserTime() + st.SystemTime()
+	}
 	if err != nil && ctx.Err() != nil {
 		run.killed = true
 		return run, fmt.Errorf("projectors %s after %s: %w", strings.Join(args, " "), run.wall, errKilled)
