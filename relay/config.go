@@ -39,6 +39,8 @@ type RelayConfig struct {
 	LeaseTTL  time.Duration `env:"RELAY_LEASE_TTL" envDefault:"10s"`
 	ScanEvery time.Duration `env:"RELAY_SCAN_INTERVAL" envDefault:"2s"`
 	IdleWait  time.Duration `env:"RELAY_IDLE_WAIT" envDefault:"250ms"`
+	// BusyWait replaces IdleWait while a shard is busy; a value over IdleWait is taken as IdleWait.
+	BusyWait time.Duration `env:"RELAY_BUSY_WAIT" envDefault:"50ms"`
 }
 
 // Validate returns every problem joined, each naming its environment variable.
@@ -53,8 +55,8 @@ func (r RelayConfig) Validate() error {
 	if r.LeaseTTL < time.Second {
 		errs = append(errs, errors.New("RELAY_LEASE_TTL must be at least 1s"))
 	}
-	if r.ScanEvery <= 0 || r.IdleWait <= 0 {
-		errs = append(errs, errors.New("RELAY_SCAN_INTERVAL and RELAY_IDLE_WAIT must be positive"))
+	if r.ScanEvery <= 0 || r.IdleWait <= 0 || r.BusyWait <= 0 {
+		errs = append(errs, errors.New("RELAY_SCAN_INTERVAL, RELAY_IDLE_WAIT and RELAY_BUSY_WAIT must be positive"))
 	}
 	return errors.Join(errs...)
 }

@@ -90,6 +90,7 @@ func build(ctx context.Context, svc *service.Service, cfg Config) (*Main, error)
 	relay, err := forward.New(forward.Config{
 		Table: eventstore.TablesWithPrefix(cfg.Relay.TablePrefix).Journal, TopicPrefix: cfg.Kafka.TopicPrefix,
 		Owner: cfg.Relay.Owner, LeaseTTL: cfg.Relay.LeaseTTL, ScanEvery: cfg.Relay.ScanEvery, IdleWait: cfg.Relay.IdleWait,
+		BusyWait: cfg.Relay.BusyWait,
 	}, stream.NewDynamoDB(clients.DynamoDB, clients.Streams), leases, forward.KafkaPublisher{Client: producer},
 		metrics, svc.Logger())
 	if err != nil {

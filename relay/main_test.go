@@ -58,7 +58,7 @@ func TestConfig(t *testing.T) {
 	}
 	want := RelayConfig{
 		TablePrefix: "chat", LeaseTable: "chat-relay-leases", Partitions: 12, LeaseTTL: 10 * time.Second,
-		ScanEvery: 2 * time.Second, IdleWait: 250 * time.Millisecond,
+		ScanEvery: 2 * time.Second, IdleWait: 250 * time.Millisecond, BusyWait: 50 * time.Millisecond,
 	}
 	if cfg.Relay != want {
 		t.Errorf("relay defaults = %+v, want %+v", cfg.Relay, want)

@@ -127,6 +127,7 @@ func (rd *reader) readLoop(pages chan<- page) error {
 	l := rd.current()
 	pos := l.Checkpoint
 	iterator := ""
+	var lastRecords time.Time // when the shard last gave records, for the pause after an empty page
 	retry := backoff{min: 100 * time.Millisecond, max: 5 * time.Second}
 	for rd.stop.Err() == nil && rd.work.Err() == nil {
 		if iterator == "" {
@@ -176,8 +177,10 @@ func (rd *reader) readLoop(pages chan<- page) error {
 			return nil
 		}
 		iterator = got.Next
-		if len(got.Records) == 0 {
-			rd.wait(rd.r.cfg.IdleWait)
+		if now := time.Now(); len(got.Records) > 0 {
+			lastRecords = now
+		} else {
+			rd.wait(rd.r.cfg.emptyPagePause(lastRecords, now))
 		}
 	}
 	return nil

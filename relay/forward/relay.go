@@ -34,8 +34,13 @@ type Config struct {
 	LeaseTTL time.Duration
 	// ScanEvery is how often shards and leases are looked at to take free or expired leases (default 2s).
 	ScanEvery time.Duration
-	// IdleWait is the pause after an empty page of an open shard (default 250ms).
+	// IdleWait is the pause after an empty page of an open shard that gave no record within busyWindow (default
+	// 250ms: the pace of AWS Lambda's own stream polling, so an idle table costs four requests a second a shard).
 	IdleWait time.Duration
+	// BusyWait is the pause after an empty page of a shard that gave records within busyWindow (default 50ms): while
+	// writes flow, the next one is a few milliseconds away, and a quarter-second pause would be most of its
+	// latency to the read models. Never longer than IdleWait.
+	BusyWait time.Duration
 	// ShutdownGrace bounds how long a shutdown waits for the in-flight pages (default 10s).
 	ShutdownGrace time.Duration
 }
@@ -48,7 +53,21 @@ func (c *Config) applyDefaults() {
 	orDefault(&c.LeaseTTL, 10*time.Second)
 	orDefault(&c.ScanEvery, 2*time.Second)
 	orDefault(&c.IdleWait, 250*time.Millisecond)
+	orDefault(&c.BusyWait, 50*time.Millisecond)
+	c.BusyWait = min(c.BusyWait, c.IdleWait)
 	orDefault(&c.ShutdownGrace, 10*time.Second)
+}
+
+// busyWindow is how long after its last record a shard counts as busy (see Config.BusyWait).
+const busyWindow = time.Second
+
+// emptyPagePause is how long a reader waits after an empty page when the shard last gave records at last (zero:
+// never): BusyWait within busyWindow of it, else IdleWait.
+func (c *Config) emptyPagePause(last, now time.Time) time.Duration {
+	if !last.IsZero() && now.Sub(last) < busyWindow {
+		return c.BusyWait
+	}
+	return c.IdleWait
 }
 
 // orDefault sets *d to def when it is not positive.
