@@ -1,11 +1,13 @@
 // Package moto_test checks the local stack's moto launcher (serialized_server.py) where it departs from plain moto:
-// transactions back up only their own items, and ClientRequestToken makes a repeated transaction a no-op, as in
-// DynamoDB.
+// transactions back up only their own items, ClientRequestToken makes a repeated transaction a no-op, as in
+// DynamoDB, and a Query on the table's key reads its partition only.
 package moto_test
 
 import (
 	"context"
 	"errors"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -147,5 +149,47 @@ func TestClientRequestTokenMakesARepeatANoOp(t *testing.T) {
 	}
 	if n := streamRecords(t, table); n != 1 {
 		t.Errorf("%d stream records, want 1", n)
+	}
+}
+
+// TestKeyedQueryReadsOnlyItsPartitionInOrder holds keyed_queries to moto's own answers: a Query on the table's key
+// returns the asked partition's items only, in range order either way, page by page.
+func TestKeyedQueryReadsOnlyItsPartitionInOrder(t *testing.T) {
+	table := journal(t)
+	db := testkit.AWS(t).DynamoDB
+	for _, aid := range []string{"a", "b", "c"} {
+		for seq := 1; seq <= 7; seq++ {
+			s := strconv.Itoa(seq)
+			if _, err := db.TransactWriteItems(ctx(t), &dynamodb.TransactWriteItemsInput{
+				TransactItems: []types.TransactWriteItem{put(table, aid, s, aid+s)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	query := func(forward bool) []string {
+		var got []string
+		in := &dynamodb.QueryInput{TableName: aws.String(table), KeyConditionExpression: aws.String("aid = :a AND seq >= :s"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":a": &types.AttributeValueMemberS{Value: "b"}, ":s": &types.AttributeValueMemberN{Value: "2"}},
+			ScanIndexForward: aws.Bool(forward), Limit: aws.Int32(4)}
+		for {
+			out, err := db.Query(ctx(t), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range out.Items {
+				got = append(got, it["aid"].(*types.AttributeValueMemberS).Value+it["seq"].(*types.AttributeValueMemberN).Value)
+			}
+			if len(out.LastEvaluatedKey) == 0 {
+				return got
+			}
+			in.ExclusiveStartKey = out.LastEvaluatedKey
+		}
+	}
+	if got, want := query(true), []string{"b2", "b3", "b4", "b5", "b6", "b7"}; !slices.Equal(got, want) {
+		t.Errorf("forward query: %v, want %v", got, want)
+	}
+	if got, want := query(false), []string{"b7", "b6", "b5", "b4", "b3", "b2"}; !slices.Equal(got, want) {
+		t.Errorf("backward query: %v, want %v", got, want)
 	}
 }
