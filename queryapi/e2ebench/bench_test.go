@@ -92,10 +92,12 @@ func BenchmarkRatioE2EVisible(b *testing.B) {
 	p := startPipeline(b)
 	rooms, reader := p.setupRooms(b, cfg.senders())
 	records := p.consume(b)
+	priority := raisePriority() // after the services started, so that they keep the default priority
 	for b.Loop() {
 		fresh := p.newFreshness(reader)
 		before := p.scrape(b)
 		r := p.load(b, cfg, rooms, fresh, records)
+		r.machine += "; " + priority
 		after := p.scrape(b)
 		r.save(b, records, fresh, p.breakdown(before, after))
 	}
