@@ -5,8 +5,10 @@ package awsclient
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -59,7 +61,7 @@ func LoadSDKConfig(ctx context.Context, cfg config.AWS) (aws.Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return aws.Config{}, fmt.Errorf("aws config: %w", err)
 	}
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region)}
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region), awsconfig.WithHTTPClient(httpClient())}
 	if cfg.AccessKeyID != "" {
 		opts = append(opts, awsconfig.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey.Reveal(), "")))
@@ -69,6 +71,19 @@ func LoadSDKConfig(ctx context.Context, cfg config.AWS) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("load aws sdk config: %w", err)
 	}
 	return sdk, nil
+}
+
+// idleConnsPerHost is how many idle connections the clients keep to one endpoint. The SDK's default keeps ten:
+// a writer with a hundred commands in flight closed ninety connections after every burst and opened them again
+// (a TLS handshake each in AWS; a new thread each in the local moto), which made slow moments slower.
+const idleConnsPerHost = 256
+
+// httpClient is the SDK's HTTP client with room for idleConnsPerHost idle connections per endpoint.
+func httpClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns = idleConnsPerHost
+		t.MaxIdleConnsPerHost = idleConnsPerHost
+	})
 }
 
 // PingDynamoDB is a readiness probe: it succeeds when the DynamoDB API answers a one-item ListTables.
