@@ -283,3 +283,61 @@ func TestVerifyReadsTheNamesOnlyAfterARename(t *testing.T) {
 	}
 	f.check(t)
 }
+
+// A batch that renames an account itself moves the renames marker itself; when nobody else moved it in between,
+// its commit reads the marker and not its other senders' names again. When another process renamed one of
+// those senders meanwhile, it does read them, and the message gets the new name.
+func TestOwnRenameDoesNotMakeTheBatchReadItsSendersAgain(t *testing.T) {
+	t.Parallel()
+	for _, concurrent := range []bool{false, true} {
+		counting := &countingClient{Client: openSearchClient(t)}
+		f := newFixture(t, counting)
+		s := newStream(7)
+		room, msg := s.newID("room-"), s.newID("msg-")
+		f.commit(t,
+			s.ev("acct-a", &schemas.AccountRegisteredV1{Name: "Aki"}),
+			s.ev("acct-y", &schemas.AccountRegisteredV1{Name: "Yu"}),
+			s.ev("acct-y", &schemas.AccountRenamedV1{Name: "Yuki"}), // the marker exists
+			s.ev(room, &schemas.RoomCreatedV1{Name: "r", CreatedBy: "acct-y"}),
+		)
+		own := s.ev("acct-a", &schemas.AccountRenamedV1{Name: "Akira"})
+		post := s.ev(room, &schemas.MessagePostedV1{MessageID: msg, AuthorID: "acct-y", Text: "hi"})
+		tx, err := f.tgt.Begin(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.States(ctx(t), []string{"acct-a", room}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Apply(ctx(t), []projection.Event{own, post}); err != nil {
+			t.Fatal(err)
+		}
+		want := "Yuki"
+		if concurrent { // another process renames the sender after this batch read the name
+			want = "Yoshi"
+			f.commit(t, s.ev("acct-y", &schemas.AccountRenamedV1{Name: want}))
+		}
+		if err := tx.Save(ctx(t), map[string]projection.State{"acct-a": {Seq: own.Seq}, room: {Seq: post.Seq}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		before := counting.mget.Load()
+		if err := tx.Commit(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+		reads, wantReads := counting.mget.Load()-before, int32(1)
+		if concurrent {
+			wantReads = 2 // the marker, then the senders' names
+		}
+		if reads != wantReads {
+			t.Errorf("concurrent rename %v: commit made %d mget requests, want %d", concurrent, reads, wantReads)
+		}
+		for _, e := range []projection.Event{own, post} {
+			if err := f.want.Apply(e.Envelope); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := f.check(t).Messages[msg]; got.SenderName != want {
+			t.Errorf("concurrent rename %v: sender name %q, want %q", concurrent, got.SenderName, want)
+		}
+	}
+}

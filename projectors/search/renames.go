@@ -17,16 +17,22 @@ import (
 // documents again after writing (verify), which nearly every batch would pay.
 const renamesID = "renames"
 
-// bumpRenames rewrites the renames marker, moving its version on.
-func bumpRenames(ctx context.Context, cl Client, index string) error {
+// bumpRenames rewrites the renames marker, moving its version on, and returns the version it wrote.
+func bumpRenames(ctx context.Context, cl Client, index string) (int64, error) {
 	raw, err := cl.Bulk(ctx, index, []byte(`{"index":{"_id":"`+renamesID+`"}}`+"\n"+`{"kind":"renames"}`+"\n"))
 	if err == nil {
 		err = checkBulk(raw)
 	}
 	if err != nil {
-		return fmt.Errorf("move the renames marker: %w", err)
+		return 0, fmt.Errorf("move the renames marker: %w", err)
 	}
-	return nil
+	p := parsers.Get()
+	defer parsers.Put(p)
+	v, err := p.ParseBytes(raw)
+	if err != nil {
+		return 0, fmt.Errorf("decode the renames marker's answer: %w", err)
+	}
+	return v.GetInt64("items", "0", "index", "_version"), nil
 }
 
 // readRenames returns the version of the renames marker, 0 when it was never written.
@@ -42,7 +48,18 @@ func readRenames(ctx context.Context, cl Client, index string) (int64, error) {
 	return version, nil
 }
 
-// renamesMoved reports whether the renames marker moved since the tx first read state documents.
+// ownBump takes the marker's version the tx's own bump wrote as the one its names are checked against, when
+// that bump came right after the version the tx read: then no other process moved the marker in between, and
+// the tx's own renames are its own (verify skips their messages). Any other version keeps the first one, so
+// that verify reads the names again.
+func (x *tx) ownBump(version int64) {
+	if x.renames >= 0 && version == x.renames+1 {
+		x.renames = version
+	}
+}
+
+// renamesMoved reports whether the renames marker moved since the tx first read state documents (or since its
+// own bump, see ownBump).
 func (x *tx) renamesMoved(ctx context.Context) (bool, error) {
 	if x.renames < 0 {
 		return true, nil
