@@ -2,9 +2,11 @@ package pipeline_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -177,5 +179,47 @@ func TestOneConsistencyTokenKey(t *testing.T) {
 	w, q := from[pipeline.Writer], from[pipeline.QueryAPI]
 	if w == "" || w != q {
 		t.Errorf("CONSISTENCY_TOKEN_SECRET comes from %q in the writer and %q in the query API, want one secret", w, q)
+	}
+}
+
+// TestEveryServiceHasAMemoryLimitUnderItsTask: each service's Go runtime gets a soft memory limit (GOMEMLIMIT)
+// that fits its task's memory with the collector's reservation beside it, so that the garbage collector works
+// harder before the task is killed at its memory limit.
+func TestEveryServiceHasAMemoryLimitUnderItsTask(t *testing.T) {
+	t.Parallel()
+	_, tpl := synth(t)
+	limited := map[string]bool{}
+	for id, task := range resources(tpl, "AWS::ECS::TaskDefinition") {
+		taskMiB, err := strconv.Atoi(fmt.Sprint(props(task)["Memory"]))
+		if err != nil {
+			t.Fatalf("%s: task memory %v: %v", id, props(task)["Memory"], err)
+		}
+		for _, c := range list(props(task)["ContainerDefinitions"]) {
+			c := c.(map[string]any)
+			service, _ := c["Name"].(string)
+			if !slices.Contains(pipeline.Services, service) {
+				continue
+			}
+			for _, e := range list(c["Environment"]) {
+				e := e.(map[string]any)
+				if e["Name"] != "GOMEMLIMIT" {
+					continue
+				}
+				mib, err := strconv.Atoi(strings.TrimSuffix(fmt.Sprint(e["Value"]), "MiB"))
+				if err != nil || !strings.HasSuffix(fmt.Sprint(e["Value"]), "MiB") {
+					t.Errorf("%s: GOMEMLIMIT=%v, want <n>MiB", service, e["Value"])
+					continue
+				}
+				if mib <= taskMiB/2 || mib > taskMiB-64 {
+					t.Errorf("%s: GOMEMLIMIT %d MiB in a task of %d MiB; want over half of it and room for the collector's 64", service, mib, taskMiB)
+				}
+				limited[service] = true
+			}
+		}
+	}
+	for _, s := range pipeline.Services {
+		if !limited[s] {
+			t.Errorf("%s runs without GOMEMLIMIT", s)
+		}
 	}
 }

@@ -35,6 +35,16 @@ type serviceSpec struct {
 	minTasks int
 }
 
+// collectorMiB is the memory the metrics and traces collector beside each service reserves.
+const collectorMiB = 64
+
+// memoryLimitMiB is the Go runtime's soft memory limit (GOMEMLIMIT) for a service in a task of taskMiB: the task
+// less the collector's reservation, of which 80 %, the rest for what the limit does not count (goroutine stacks
+// are counted, but not the memory the kernel and the runtime's own structures take around the heap). Without it
+// the collector lets the heap grow to twice what is live and a busy task is killed at its memory limit; the
+// benchmarks run the rebuilds the same way (208 MiB of a 256 MiB budget).
+func memoryLimitMiB(taskMiB int) int { return (taskMiB - collectorMiB) * 4 / 5 }
+
 // newService creates spec's task definition (the service's container, its own task role holding exactly
 // spec.policy, and the metrics collector beside it), security group and Fargate service in the task subnets.
 func newService(scope constructs.Construct, p Props, cluster awsecs.ICluster, metrics awslogs.ILogGroup, spec serviceSpec) *Service {
@@ -70,6 +80,7 @@ func newService(scope constructs.Construct, p Props, cluster awsecs.ICluster, me
 		// Spans go over OTLP/HTTP to the SDK's default endpoint, 127.0.0.1:4318: the collector beside the
 		// service, which forwards them to X-Ray.
 		"OTEL_TRACES_EXPORTER": jsii.String("otlp"),
+		"GOMEMLIMIT":           jsii.String(strconv.Itoa(memoryLimitMiB(p.TaskMemoryMiB)) + "MiB"),
 	}
 	for k, v := range spec.env {
 		env[k] = v
@@ -97,7 +108,7 @@ func newService(scope constructs.Construct, p Props, cluster awsecs.ICluster, me
 		Image:                awsecs.ContainerImage_FromRegistry(jsii.String(p.CollectorImage), nil),
 		ContainerName:        jsii.String("collector"),
 		Essential:            jsii.Bool(false),
-		MemoryReservationMiB: jsii.Number(64),
+		MemoryReservationMiB: jsii.Number(collectorMiB),
 		Environment:          &map[string]*string{"AOT_CONFIG_CONTENT": jsii.String(collectorConfig(p, spec.name, port, metrics))},
 		Logging:              awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{StreamPrefix: jsii.String("collector"), LogGroup: logs}),
 	})

@@ -85,9 +85,16 @@ func (w *varWalker) collect(t reflect.Type, prefix string) {
 	}
 }
 
-// NewManifest returns the manifest of service, whose configuration struct is cfg (see Vars).
+// RuntimeVars are the Go runtime's own variables that a deployment sets for every binary, beside what its
+// configuration struct reads: GOMEMLIMIT, the soft memory limit that keeps a container's heap within its task's
+// memory (the collector otherwise lets the heap grow to twice what is live).
+var RuntimeVars = []Var{{Name: "GOMEMLIMIT"}}
+
+// NewManifest returns the manifest of service, whose configuration struct is cfg (see Vars), with RuntimeVars.
 func NewManifest(service string, cfg any) Manifest {
-	return Manifest{Service: service, Vars: Vars(cfg)}
+	vars := append(Vars(cfg), RuntimeVars...)
+	sort.Slice(vars, func(i, j int) bool { return vars[i].Name < vars[j].Name })
+	return Manifest{Service: service, Vars: vars}
 }
 
 // JSON returns the manifest as stored in deploy/env: indented, one variable per line, ending in a newline.
