@@ -173,8 +173,8 @@ func (f *replayFixture) floor(b *testing.B, p projection.Projection, cleanup fun
 func foldTopics(ctx context.Context, st testkit.Stack, prefix string) (*readmodel.Model, error) {
 	m := readmodel.New()
 	err := consumeTopics(ctx, st, prefix, func(r *kgo.Record) error {
-		var env schemas.Envelope
-		if err := json.Unmarshal(r.Value, &env); err != nil {
+		env, err := schemas.UnmarshalEnvelope(r.Value)
+		if err != nil {
 			return fmt.Errorf("decode %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
 		}
 		return m.Apply(env)

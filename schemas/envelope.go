@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/bytedance/sonic"
 )
 
 // Envelope is one published event: the metadata every consumer needs around a payload whose shape is given by
@@ -24,6 +26,15 @@ type Envelope struct {
 	CommandID     string          `json:"command_id"`
 	TraceParent   string          `json:"traceparent"`
 	Payload       json.RawMessage `json:"payload"`
+}
+
+// UnmarshalEnvelope decodes one envelope from its JSON, as json.Unmarshal would, with sonic in its standard
+// library configuration (strings copied, so that a decoded event does not keep the record's buffer alive):
+// consumers decode every event of a replay, and it takes a third of encoding/json's time.
+func UnmarshalEnvelope(data []byte) (Envelope, error) {
+	var env Envelope
+	err := sonic.ConfigStd.Unmarshal(data, &env)
+	return env, err
 }
 
 // errPayloadNotJSON is AppendJSON's answer to a payload that is not one valid JSON value.

@@ -3,6 +3,8 @@ package schemas
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/bytedance/sonic"
 )
 
 // upcaster turns a payload of one version into the next version's; it must not modify its input and fails with
@@ -65,7 +67,8 @@ func Decode(env Envelope) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(up.Payload, payload); err != nil {
+	// sonic for the same reason as UnmarshalEnvelope.
+	if err := sonic.ConfigStd.Unmarshal(up.Payload, payload); err != nil {
 		return nil, fmt.Errorf("decode %s v%d payload: %w: %w", up.Type, up.Version, ErrInvalid, err)
 	}
 	return payload, nil

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -30,8 +29,8 @@ type decoded struct {
 // an unknown type or version, or a payload that does not fit its type.
 func (r *Runner) decodeRecord(rec *kgo.Record) decoded {
 	d := decoded{rec: rec, aggregateID: string(rec.Key)}
-	var env schemas.Envelope
-	if err := json.Unmarshal(rec.Value, &env); err != nil {
+	env, err := schemas.UnmarshalEnvelope(rec.Value)
+	if err != nil {
 		d.err = fmt.Errorf("%w: %w", errMalformed, err)
 		return d
 	}

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -92,8 +91,8 @@ func readRecord(rec *kgo.Record, types []string, fn func(projection.Event) error
 			return nil
 		}
 	}
-	var env schemas.Envelope
-	if err := json.Unmarshal(rec.Value, &env); err != nil {
+	env, err := schemas.UnmarshalEnvelope(rec.Value)
+	if err != nil {
 		return nil
 	}
 	if len(types) > 0 && !slices.Contains(types, env.Type) {
