@@ -103,7 +103,8 @@ func manyRooms(s *stream, n, accounts int) []projection.Event {
 }
 
 // TestBookkeepingFollowsTheBatch commits a batch to an index that holds hundreds of aggregates: the batch's
-// requests read and write the state documents of its own aggregates (and its author's) only.
+// requests read and write the state documents of its own aggregates (and its author's, unless the target's
+// cache holds it from the batch before) only.
 func TestBookkeepingFollowsTheBatch(t *testing.T) {
 	t.Parallel()
 	rec := newRecordingClient(openSearchClient(t))
@@ -118,9 +119,9 @@ func TestBookkeepingFollowsTheBatch(t *testing.T) {
 		s.ev(r1, &schemas.MessagePostedV1{MessageID: s.newID("msg-"), AuthorID: "acct-1", Text: "a"}),
 		s.ev(r2, &schemas.RoomCreatedV1{Name: "two", CreatedBy: "acct-2"}),
 	)
-	want := sortedStrings([]string{search.StateID(r1), search.StateID(r2), search.StateID("acct-1")})
-	if got := rec.touched(); strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("the batch touched state documents %v, want %v", got, want)
+	want := sortedStrings([]string{search.StateID(r1), search.StateID(r2)})
+	if got := slices.DeleteFunc(rec.touched(), func(id string) bool { return id == search.StateID("acct-1") }); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("the batch touched state documents %v, want %v and perhaps its author's", got, want)
 	}
 	if rec.largest > 4<<10 {
 		t.Errorf("the batch sent a request of %d bytes, want its bookkeeping to stay small", rec.largest)

@@ -54,8 +54,10 @@ func (x *tx) commit(ctx context.Context) error {
 		m.roomSeq = room.batchSeq
 		if !m.deleted {
 			m.roomName = x.ahead.roomName(room)
-			if acct, ok := x.aggs[m.senderID]; ok && acct.nameSeq >= m.senderSeq {
-				m.senderName, m.senderSeq = acct.name, acct.nameSeq
+			if acct, ok := x.aggs[m.senderID]; ok {
+				if name, seq := x.ahead.senderName(acct.id, acct.name, acct.nameSeq); seq >= m.senderSeq {
+					m.senderName, m.senderSeq = name, seq
+				}
 			}
 			written = append(written, m)
 		}
@@ -111,8 +113,12 @@ func (x *tx) verify(ctx context.Context, w *bulkWriter, written []*message) erro
 		return fmt.Errorf("verify senders: %w", err)
 	}
 	for _, m := range written {
-		if e, ok := fresh[m.senderID]; ok && e.nameSeq > m.senderSeq {
-			m.senderName, m.senderSeq = e.name, e.nameSeq
+		e, ok := fresh[m.senderID]
+		if !ok {
+			continue
+		}
+		if name, seq := x.ahead.senderName(m.senderID, e.name, e.nameSeq); seq > m.senderSeq {
+			m.senderName, m.senderSeq = name, seq
 			if err := w.message(ctx, m); err != nil {
 				return err
 			}

@@ -137,13 +137,16 @@ func (x *tx) fold(e *projection.Event) error {
 
 // renameAccount sets an account's name from its event at seq. A stored name may be newer than the stored state
 // (a crash after step 1 of commit): an older name is then ignored, and the same one written again, with the
-// rewrite of its messages that the crash may have cut short.
+// rewrite of its messages that the crash may have cut short. A name before a build's horizon is in the messages
+// already (see lookahead.senderName): it is only kept in the state document.
 func (x *tx) renameAccount(a *aggregate, seq int64, name string) {
 	if seq < a.nameSeq {
 		return
 	}
 	a.name, a.nameSeq = name, seq
-	x.renamedAccounts[a.id] = struct{}{}
+	if !x.ahead.nameCovered(a.id, seq) {
+		x.renamedAccounts[a.id] = struct{}{}
+	}
 }
 
 // seqLimit returns the largest seq of an aggregate of typ that a message version holds.

@@ -22,6 +22,10 @@ const horizonID = "horizon"
 // ahead at room names and room deletions only, whose number is bounded by the rooms.
 const maxAheadMessages = 2_000_000
 
+// maxAheadAccounts bounds the accounts a lookahead remembers the names of (about 100 bytes each); past it a
+// build writes each message with its sender's name of the moment and rewrites it when the name changes.
+const maxAheadAccounts = 1_000_000
+
 // lookahead is what a build knows of the events before its horizon that change or remove what earlier events
 // wrote. A nil *lookahead knows nothing: every method then answers as without a horizon.
 type lookahead struct {
@@ -31,6 +35,9 @@ type lookahead struct {
 	roomsDeleted map[string]int64
 	// messages holds the messages edited or deleted before the horizon; nil past maxAheadMessages.
 	messages map[string]messageAhead
+	// accounts holds each account registered or renamed before the horizon: its name after the last such event,
+	// and that seq; nil past maxAheadAccounts.
+	accounts map[string]namedAt
 }
 
 type namedAt struct {
@@ -47,10 +54,12 @@ type messageAhead struct {
 }
 
 // aheadTypes are the event types a lookahead reads.
-var aheadTypes = []string{schemas.TypeRoomRenamed, schemas.TypeRoomDeleted, schemas.TypeMessageEdited, schemas.TypeMessageDeleted}
+var aheadTypes = []string{schemas.TypeRoomRenamed, schemas.TypeRoomDeleted, schemas.TypeMessageEdited,
+	schemas.TypeMessageDeleted, schemas.TypeAccountRegistered, schemas.TypeAccountRenamed}
 
 func newLookahead() *lookahead {
-	return &lookahead{names: map[string]namedAt{}, roomsDeleted: map[string]int64{}, messages: map[string]messageAhead{}}
+	return &lookahead{names: map[string]namedAt{}, roomsDeleted: map[string]int64{}, messages: map[string]messageAhead{},
+		accounts: map[string]namedAt{}}
 }
 
 // add records e, an event of one of aheadTypes read in order per aggregate.
@@ -68,6 +77,10 @@ func (l *lookahead) add(e projection.Event) error {
 		if l.messages != nil {
 			l.remember(p.MessageID, messageAhead{deleted: true})
 		}
+	case *schemas.AccountRegisteredV1:
+		l.name(e.AggregateID, p.Name, e.Seq)
+	case *schemas.AccountRenamedV1:
+		l.name(e.AggregateID, p.Name, e.Seq)
 	default:
 		return fmt.Errorf("%w %T", errPayload, e.Payload)
 	}
@@ -81,6 +94,42 @@ func (l *lookahead) remember(id string, m messageAhead) {
 		return
 	}
 	l.messages[id] = m
+}
+
+// name records account id's name at seq, forgetting every account once there are too many. A seq that a message
+// version cannot hold (see senderBits) is not recorded: the account's messages then get its names as they come.
+func (l *lookahead) name(id, name string, seq int64) {
+	if l.accounts == nil || seq > maxAccountSeq {
+		return
+	}
+	if _, known := l.accounts[id]; !known && len(l.accounts) >= maxAheadAccounts {
+		l.accounts = nil
+		return
+	}
+	l.accounts[id] = namedAt{name: name, seq: seq}
+}
+
+// senderName returns the name, and its seq, that the documents of account id carry, whose stored name is name
+// set at seq: the name it will have at the horizon while a registration or rename before the horizon is still
+// to be applied, else name. The seq goes into the documents' versions, so that the events before it, when they
+// are applied, leave them alone.
+func (l *lookahead) senderName(id, name string, seq int64) (string, int64) {
+	if l != nil {
+		if ahead, ok := l.accounts[id]; ok && ahead.seq > seq {
+			return ahead.name, ahead.seq
+		}
+	}
+	return name, seq
+}
+
+// nameCovered reports whether account id's registration or rename at seq is before the horizon: the documents
+// carry its outcome already, so its stored messages need no rewrite.
+func (l *lookahead) nameCovered(id string, seq int64) bool {
+	if l == nil {
+		return false
+	}
+	ahead, ok := l.accounts[id]
+	return ok && seq <= ahead.seq
 }
 
 // roomName returns the name the documents of room carry: the name it will have at the horizon while a rename

@@ -21,6 +21,11 @@ func positioned(events []projection.Event) []projection.Event {
 		return 1
 	}
 	slices.SortStableFunc(events, func(a, b projection.Event) int { return cmp.Compare(rank(a), rank(b)) })
+	return placed(events)
+}
+
+// placed gives events places on one partition of topic "t" in their order, offset = index.
+func placed(events []projection.Event) []projection.Event {
 	for i := range events {
 		events[i].Topic, events[i].Partition, events[i].Offset = "t", 0, int64(i)
 	}
@@ -79,6 +84,49 @@ func TestPreparedBuildWritesEachMessageOnce(t *testing.T) {
 	if p >= q/2 {
 		t.Errorf("the prepared build wrote %d bulk actions, the plain one %d: the renames' rewrites were not saved", p, q)
 	}
+}
+
+// A prepared build writes each message with its sender's name at the horizon, so that the registrations and
+// renames of accounts before the horizon, however they interleave with the messages (in a replay the accounts'
+// partitions and the rooms' go at their own paces), cost no rewrite: no batch before the horizon refreshes or
+// searches the index, and the index equals the fold at and after the horizon.
+func TestPreparedBuildWritesSenderNamesAhead(t *testing.T) {
+	t.Parallel()
+	events := placed(mixedStream(13, 3000, 25, 15))
+	renamedAfterPosts := 0
+	posted := map[string]bool{}
+	for _, e := range events {
+		switch p := e.Payload.(type) {
+		case *schemas.MessagePostedV1:
+			posted[p.AuthorID] = true
+		case *schemas.AccountRenamedV1:
+			if posted[e.AggregateID] {
+				renamedAfterPosts++
+			}
+		}
+	}
+	if renamedAfterPosts < 10 {
+		t.Fatalf("only %d renames come after their account's posts: the stream does not test the lookahead", renamedAfterPosts)
+	}
+	horizonAt := int64(2700)
+	counting := &countingClient{Client: openSearchClient(t)}
+	f := newFixtureBulk(t, counting, 500)
+	r := &fakeRead{events: events}
+	if err := f.tgt.(projection.Preparer).Prepare(ctx(t), projection.Offsets{"t": {0: horizonAt}}, r.read); err != nil {
+		t.Fatalf("prepare: %v", err)
+	}
+	counting.refresh.Store(0)
+	counting.search.Store(0)
+	for i := 0; i < len(events); i += 100 {
+		f.commit(t, events[i:min(i+100, len(events))]...)
+		if end := int64(i + 100); end == horizonAt {
+			if n, m := counting.refresh.Load(), counting.search.Load(); n != 0 || m != 0 {
+				t.Errorf("the batches before the horizon refreshed %d and searched %d times, want no rewrite", n, m)
+			}
+			f.check(t)
+		}
+	}
+	f.check(t)
 }
 
 // The horizon is kept by the first Prepare of an empty index: a restarted build reads the same horizon whatever

@@ -122,7 +122,7 @@ func (p *Projection) OpenTarget(ctx context.Context, version int) (*Target, erro
 		}
 	}
 	return &Target{cl: p.cl, index: index, bulkSize: p.cfg.BulkSize, parallel: p.cfg.BulkParallel,
-		maxBody: p.cfg.MaxRequestBytes}, nil
+		maxBody: p.cfg.MaxRequestBytes, states: newStateCache()}, nil
 }
 
 // Switch makes version's index live if the alias is on index from (0: on none): it sets the live settings

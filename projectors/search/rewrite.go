@@ -95,8 +95,9 @@ func (x *tx) rewriteOne(m *message) bool {
 		}
 	}
 	if _, renamed := x.renamedAccounts[m.senderID]; renamed {
-		if acct := x.aggs[m.senderID]; acct.nameSeq > m.senderSeq {
-			m.senderName, m.senderSeq = acct.name, acct.nameSeq
+		acct := x.aggs[m.senderID]
+		if name, seq := x.ahead.senderName(acct.id, acct.name, acct.nameSeq); seq > m.senderSeq {
+			m.senderName, m.senderSeq = name, seq
 			changed = true
 		}
 	}

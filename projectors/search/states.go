@@ -164,6 +164,9 @@ func (x *tx) putStates(ctx context.Context, body []byte, ids []string, want map[
 		case http.StatusOK, http.StatusCreated:
 			a.stored = stored{exists: true, seqNo: res.GetInt64("_seq_no"), primaryTerm: res.GetInt64("_primary_term")}
 			a.base = want[a.id]
+			if x.renames >= 0 {
+				x.t.states.put(a.id, a.stored, a.base, x.renames)
+			}
 		case http.StatusConflict:
 			conflicts = append(conflicts, a.id)
 		default:

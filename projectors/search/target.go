@@ -17,6 +17,8 @@ type Target struct {
 	maxBody  int // the largest request body, see Config.MaxRequestBytes
 	// ahead is what Prepare read ahead for a build; nil when the target was not prepared.
 	ahead atomic.Pointer[lookahead]
+	// states are the state documents its transactions last read or wrote.
+	states *stateCache
 }
 
 var (

@@ -67,13 +67,28 @@ func (x *tx) States(ctx context.Context, aggregateIDs []string) (map[string]proj
 }
 
 // load reads, with one mget (more past the byte cap), the state documents of the aggregates not yet known and
-// the documents of messageIDs not yet read; afterwards every aggregate id has an entry in aggs (empty when not
-// stored) and every message id one in stored (nil when not stored).
+// not in the target's cache, and the documents of messageIDs not yet read; afterwards every aggregate id has an
+// entry in aggs (empty when not stored) and every message id one in stored (nil when not stored).
 func (x *tx) load(ctx context.Context, aggregateIDs, messageIDs []string) error {
+	if !x.lacks(aggregateIDs, messageIDs) {
+		return nil
+	}
+	if x.renames < 0 {
+		// The marker strictly before the names it vouches for, in a request of its own (see verify).
+		v, err := readRenames(ctx, x.t.cl, x.t.index)
+		if err != nil {
+			return err
+		}
+		x.renames = v
+	}
 	byDoc := map[string]string{} // state document id → aggregate id
 	var docs []string
 	for _, id := range aggregateIDs {
 		if _, ok := x.aggs[id]; ok {
+			continue
+		}
+		if at, e, ok := x.t.states.get(id, x.renames); ok {
+			x.aggs[id] = newAggregate(id, at, e)
 			continue
 		}
 		x.aggs[id] = newAggregate(id, stored{}, entry{})
@@ -90,17 +105,11 @@ func (x *tx) load(ctx context.Context, aggregateIDs, messageIDs []string) error 
 	if len(docs) == 0 {
 		return nil
 	}
-	if x.renames < 0 {
-		// The marker strictly before the names it vouches for, in a request of its own (see verify).
-		v, err := readRenames(ctx, x.t.cl, x.t.index)
-		if err != nil {
-			return err
-		}
-		x.renames = v
-	}
 	err := mget(ctx, x.t.cl, x.t.index, x.t.maxBody, docs, func(doc string, meta, src *fastjson.Value) error {
 		if id, ok := byDoc[doc]; ok {
-			x.aggs[id] = newAggregate(id, storedOf(meta), decodeEntry(src.Get("state")))
+			at, e := storedOf(meta), decodeEntry(src.Get("state"))
+			x.aggs[id] = newAggregate(id, at, e)
+			x.t.states.put(id, at, e, x.renames)
 			return nil
 		}
 		m, err := decodeMessage(doc, src, meta.GetInt64("_version"))
@@ -122,6 +131,21 @@ func (x *tx) load(ctx context.Context, aggregateIDs, messageIDs []string) error 
 	return err
 }
 
+// lacks reports whether any of aggregateIDs or messageIDs is not known to the tx yet.
+func (x *tx) lacks(aggregateIDs, messageIDs []string) bool {
+	for _, id := range aggregateIDs {
+		if _, ok := x.aggs[id]; !ok {
+			return true
+		}
+	}
+	for _, id := range messageIDs {
+		if _, ok := x.stored[id]; !ok {
+			return true
+		}
+	}
+	return false
+}
+
 // Save records the states Commit writes; next is ignored, as the consumer group keeps the offsets.
 func (x *tx) Save(_ context.Context, states map[string]projection.State, _ projection.Offsets) error {
 	if x.done {
@@ -136,20 +160,29 @@ func (x *tx) Save(_ context.Context, states map[string]projection.State, _ proje
 	return nil
 }
 
-// Rollback abandons the batch; nothing was written before Commit.
+// Rollback abandons the batch; nothing was written before Commit. The cache forgets the batch's aggregates, so
+// that a batch tried again reads them from the index.
 func (x *tx) Rollback(context.Context) error {
+	if !x.done {
+		x.forget()
+	}
 	x.done = true
 	return nil
 }
 
-// Commit writes the batch; see commit.go.
+// Commit writes the batch; see commit.go. When it fails, the cache forgets the batch's aggregates: a conflict
+// means that another process wrote some of them.
 func (x *tx) Commit(ctx context.Context) error {
 	if x.done {
 		return errTxDone
 	}
 	if err := x.commit(ctx); err != nil {
+		x.forget()
 		return fmt.Errorf("commit to %s: %w", x.t.index, err)
 	}
 	x.done = true
 	return nil
 }
+
+// forget drops the batch's aggregates from the target's cache.
+func (x *tx) forget() { x.t.states.forget(sortedKeys(x.aggs)) }
