@@ -22,9 +22,10 @@ const horizonID = "horizon"
 // ahead at room names and room deletions only, whose number is bounded by the rooms.
 const maxAheadMessages = 2_000_000
 
-// maxAheadAccounts bounds the accounts a lookahead remembers the names of (about 100 bytes each); past it a
-// build writes each message with its sender's name of the moment and rewrites it when the name changes.
-const maxAheadAccounts = 1_000_000
+// maxAheadAccounts bounds the accounts a lookahead remembers the names of (about 100 bytes each, so 25 MiB at
+// most, a tenth of a rebuild's memory budget); past it a build writes each message with its sender's name of the
+// moment and rewrites it when the name changes, as without a horizon.
+const maxAheadAccounts = 250_000
 
 // lookahead is what a build knows of the events before its horizon that change or remove what earlier events
 // wrote. A nil *lookahead knows nothing: every method then answers as without a horizon.
