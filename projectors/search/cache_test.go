@@ -63,7 +63,7 @@ func TestStaleCachedStateConflictsAndTheRetryReadsTheIndex(t *testing.T) {
 		if err := f.finish(t, tx, rest...); !errors.Is(err, search.ErrStateConflict) {
 			t.Fatalf("commit over a stale cached state = %v, want ErrStateConflict", err)
 		}
-		f.commit(t, rest[1:]...) // what the runner's retry applies once States read seq 3 from the index
+		f.commit(t, rest[1:]...)    // what the runner's retry applies once States read seq 3 from the index
 		commitBatch(t, f.tgt, rest) // and a replay of both changes nothing
 		f.check(t)
 		if st := f.states(t, room)[room]; st.Seq != 4 {
