@@ -3,6 +3,8 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -22,6 +24,36 @@ type decoded struct {
 	// names one.
 	aggregateID string
 	err         error
+}
+
+// parallelDecodeMin is the least number of records decodeAll splits between goroutines: below it a goroutine
+// costs more than it saves.
+const parallelDecodeMin = 1024
+
+// decodeAll decodes recs, in their order. A large batch (a replay's) is split between one goroutine per
+// processor: while a batch is decoded the target's server has nothing to do, so the batch waits on this process
+// alone, and decoding is most of its CPU.
+func (r *Runner) decodeAll(recs []*kgo.Record) []decoded {
+	out := make([]decoded, len(recs))
+	workers := min(runtime.GOMAXPROCS(0), len(recs)/parallelDecodeMin)
+	if workers < 2 {
+		for i, rec := range recs {
+			out[i] = r.decodeRecord(rec)
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	chunk := (len(recs) + workers - 1) / workers
+	for start := 0; start < len(recs); start += chunk {
+		part, dst := recs[start:min(start+chunk, len(recs))], out[start:]
+		wg.Go(func() {
+			for i, rec := range part {
+				dst[i] = r.decodeRecord(rec)
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // decodeRecord reads rec's envelope, upcasts it to the current version and decodes its payload. A record that

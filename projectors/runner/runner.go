@@ -49,7 +49,7 @@ type Config struct {
 	// ClientOpts are added to the Kafka client's options (tests shorten timeouts with them).
 	ClientOpts []kgo.Opt
 	// Decode turns an envelope into the event a target applies; nil means DecodeEnvelope. A poison event is one
-	// Decode refuses.
+	// Decode refuses. It is called from several goroutines at once (see decodeAll).
 	Decode func(schemas.Envelope) (projection.Event, error)
 	// DLQTopic is set by New: "<prefix>.<Name>.dlq".
 	DLQTopic string
@@ -210,15 +210,15 @@ func (r *Runner) isHalted(topic string, partition int32) bool {
 	return r.halted[topicPartition{topic, partition}]
 }
 
-// keep drops the records of halted partitions and decodes the others.
+// keep drops the records of halted partitions and decodes the others, in order (see decodeAll).
 func (r *Runner) keep(recs []*kgo.Record) []decoded {
-	out := make([]decoded, 0, len(recs))
+	kept := make([]*kgo.Record, 0, len(recs))
 	for _, rec := range recs {
 		if !r.halted[topicPartition{rec.Topic, rec.Partition}] {
-			out = append(out, r.decodeRecord(rec))
+			kept = append(kept, rec)
 		}
 	}
-	return out
+	return r.decodeAll(kept)
 }
 
 // adjustOffsets starts each assigned partition at the offset stored with the model, when the target stores
